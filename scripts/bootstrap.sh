@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Bootstrap everything `./run demo` and `./run test` need. Idempotent: a second run only checks and takes about a
+# second. Steps:
+#   1. system packages the local IMS records with (ffmpeg, ffprobe, nginx + its RTMP module), via apt when root;
+#   2. .venv with this package (editable) and its dev extra, reinstalled when pyproject.toml changes;
+#   3. the Pulumi CLI: a `pulumi` on PATH at least as new as the pinned version, else built from tools/pulumi-cli;
+#   4. .venv/bin/{pulumi, pulumi-resource-pulumi-python, pulumi-language-python};
+#   5. .state/: the file backend, PULUMI_HOME and the passphrase of the local stacks.
+# Progress goes to stderr, prefixed with "==>"; long steps log under .state/logs/.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+STATE="$ROOT/.state"
+TOOLS_BIN="$ROOT/.tools/bin"
+LOGS="$STATE/logs"
+CLI_MODULE_DIR="$ROOT/tools/pulumi-cli"
+
+# The pinned CLI version is the pkg/v3 requirement of the consumer module: one place to change it.
+PULUMI_VERSION="$(sed -n 's#^require github.com/pulumi/pulumi/pkg/v3 v\([0-9.]*\)$#\1#p;s#^[[:space:]]*github.com/pulumi/pulumi/pkg/v3 v\([0-9.]*\)$#\1#p' \
+    "$CLI_MODULE_DIR/go.mod" | head -n1)"
+if [[ -z "$PULUMI_VERSION" ]]; then
+    echo "bootstrap: cannot read the pinned pulumi/pkg/v3 version from $CLI_MODULE_DIR/go.mod" >&2
+    exit 1
+fi
+
+step() { printf '==> %s\n' "$*" >&2; }
+fail() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
+
+mkdir -p "$STATE" "$LOGS"
+# Two bootstraps at once (say `./run demo` in one terminal and `./run test` in another) would race on pip and go.
+exec 9>"$STATE/bootstrap.lock"
+flock 9
+
+is_root() { [[ "$(id -u)" == 0 ]]; }
+
+# --- 1. system packages ---------------------------------------------------------------------------------------------
+RTMP_MODULE=/usr/lib/nginx/modules/ngx_rtmp_module.so
+missing_packages=()
+command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing_packages+=(ffmpeg)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing_packages+=(nginx)
+[[ -e "$RTMP_MODULE" ]] || missing_packages+=(libnginx-mod-rtmp)
+if ((${#missing_packages[@]})); then
+    if is_root && command -v apt-get >/dev/null; then
+        step "installing system packages: ${missing_packages[*]} (apt-get, log: $LOGS/apt.log)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update >"$LOGS/apt.log" 2>&1 || fail "apt-get update failed; see $LOGS/apt.log"
+        apt-get install -y --no-install-recommends "${missing_packages[@]}" >>"$LOGS/apt.log" 2>&1 \
+            || fail "apt-get install ${missing_packages[*]} failed; see $LOGS/apt.log"
+    else
+        fail "missing system packages: ${missing_packages[*]}. Install them, e.g.
+    sudo apt-get install ffmpeg nginx libnginx-mod-rtmp
+(the local IMS records with ffmpeg and the test stream is served by nginx with its RTMP module)."
+    fi
+fi
+
+# --- 2. virtual environment -----------------------------------------------------------------------------------------
+PYTHON="${PYTHON:-python3}"
+if [[ ! -x "$VENV/bin/python" ]]; then
+    command -v "$PYTHON" >/dev/null || fail "no $PYTHON on PATH: install Python >= 3.10 (or set PYTHON=/path/to/python3)"
+    step "creating $VENV with $("$PYTHON" --version 2>&1)"
+    if ! "$PYTHON" -m venv "$VENV" 2>"$LOGS/venv.log"; then
+        if is_root && command -v apt-get >/dev/null; then
+            step "installing python3-venv (apt-get)"
+            apt-get update >>"$LOGS/apt.log" 2>&1 && apt-get install -y python3-venv >>"$LOGS/apt.log" 2>&1 \
+                || fail "could not install python3-venv; see $LOGS/apt.log"
+            rm -rf "$VENV"
+            "$PYTHON" -m venv "$VENV" || fail "could not create $VENV"
+        else
+            fail "could not create $VENV ($(tail -n1 "$LOGS/venv.log")); install python3-venv"
+        fi
+    fi
+fi
+# Reinstall when the dependency declaration changes; the stamp is the hash of pyproject.toml.
+install_stamp="$VENV/.pulumi-ims-record-installed"
+wanted_stamp="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+if [[ "$(cat "$install_stamp" 2>/dev/null)" != "$wanted_stamp" ]]; then
+    step "installing pulumi-ims-record (editable) with its dev extra into .venv (log: $LOGS/pip.log)"
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -e "$ROOT[dev]" \
+        >"$LOGS/pip.log" 2>&1; then
+        tail -n 20 "$LOGS/pip.log" >&2
+        fail "pip install -e '.[dev]' failed; see $LOGS/pip.log"
+    fi
+    echo "$wanted_stamp" >"$install_stamp"
+fi
+
+# --- 3. the Pulumi CLI ----------------------------------------------------------------------------------------------
+# Prints the semantic version a pulumi binary reports ("3.274.1"), or nothing.
+cli_version() { PULUMI_SKIP_UPDATE_CHECK=true "$1" version 2>/dev/null | sed -n 's/^v\{0,1\}\([0-9][0-9.]*\).*/\1/p' | head -n1; }
+# True when version $1 >= version $2.
+version_at_least() { [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]; }
+
+pulumi_binary=""
+# A pulumi already on PATH (outside our own .venv/bin) is reused when it is new enough.
+path_without_venv="$(tr ':' '\n' <<<"$PATH" | grep -vxF "$VENV/bin" | paste -sd: -)"
+if ambient="$(PATH="$path_without_venv" command -v pulumi)"; then
+    ambient_version="$(cli_version "$ambient")"
+    if [[ -n "$ambient_version" ]] && version_at_least "$ambient_version" "$PULUMI_VERSION"; then
+        pulumi_binary="$ambient"
+    fi
+fi
+if [[ -z "$pulumi_binary" ]]; then
+    built="$TOOLS_BIN/pulumi"
+    if [[ "$(cli_version "$built" 2>/dev/null)" != "$PULUMI_VERSION" ]]; then
+        command -v go >/dev/null || fail "building the Pulumi CLI needs Go >= 1.26 (or put pulumi >= $PULUMI_VERSION on PATH)"
+        build_log="$LOGS/pulumi-build.log"
+        step "building the Pulumi CLI v$PULUMI_VERSION from Go modules into .tools/bin (several minutes on a cold cache; log: $build_log)"
+        mkdir -p "$TOOLS_BIN"
+        started=$SECONDS
+        (
+            cd "$CLI_MODULE_DIR"
+            echo "--- go mod download" && go mod download
+            echo "--- go build"
+            CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
+                -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+                -o "$built.partial" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+        ) >"$build_log" 2>&1 &
+        build_pid=$!
+        while kill -0 "$build_pid" 2>/dev/null; do
+            # One heartbeat line every 30 s, so a cold build never looks hung.
+            for _ in $(seq 30); do kill -0 "$build_pid" 2>/dev/null || break; sleep 1; done
+            kill -0 "$build_pid" 2>/dev/null && step "  still building the Pulumi CLI ($((SECONDS - started)) s)"
+        done
+        if ! wait "$build_pid"; then
+            tail -n 20 "$build_log" >&2
+            fail "building the Pulumi CLI failed; see $build_log"
+        fi
+        mv -f "$built.partial" "$built"
+        [[ "$(cli_version "$built")" == "$PULUMI_VERSION" ]] || fail "the built CLI does not report v$PULUMI_VERSION"
+        step "built the Pulumi CLI v$PULUMI_VERSION in $((SECONDS - started)) s"
+    fi
+    pulumi_binary="$built"
+fi
+
+# --- 4. binaries the engine looks for on PATH -----------------------------------------------------------------------
+# The plugin launchers live in .tools/bin and are linked from .venv/bin: when pulumi is .tools/bin/pulumi, the engine
+# finds them both on PATH and next to its own executable, and (the two being the same file) does not warn about it.
+# They run this checkout's venv Python by absolute path; a moved checkout needs `./run bootstrap` again.
+mkdir -p "$TOOLS_BIN"
+# Writes $2 to $1 (mode 755) only when it differs, so a finished bootstrap touches nothing.
+install_script() {
+    if [[ "$(cat "$1" 2>/dev/null)" != "$2" ]]; then
+        printf '%s\n' "$2" >"$1.tmp" && chmod 755 "$1.tmp" && mv -f "$1.tmp" "$1"
+    fi
+}
+link() { [[ "$(readlink "$2" 2>/dev/null)" == "$1" ]] || ln -sfn "$1" "$2"; }
+# The dynamic-provider plugin: the engine starts it for every pulumi-python resource. The PyPI wheel lacks it.
+install_script "$TOOLS_BIN/pulumi-resource-pulumi-python" "#!/bin/sh
+# The Pulumi dynamic-provider plugin, installed by scripts/bootstrap.sh: serve pulumi.dynamic with the repo's venv.
+exec \"$VENV/bin/python\" -u -m pulumi.dynamic \"\$@\""
+# The language host for `runtime: python` projects, so plain `pulumi up` works and not only the Automation API (the
+# Go host is not served by the module proxy; scripts/language_host.py is a small Python stand-in).
+install_script "$TOOLS_BIN/pulumi-language-python" "#!/bin/sh
+# The Pulumi language host for Python programs, installed by scripts/bootstrap.sh.
+exec \"$VENV/bin/python\" -u \"$ROOT/scripts/language_host.py\" \"\$@\""
+link "$pulumi_binary" "$VENV/bin/pulumi"
+link "$TOOLS_BIN/pulumi-resource-pulumi-python" "$VENV/bin/pulumi-resource-pulumi-python"
+link "$TOOLS_BIN/pulumi-language-python" "$VENV/bin/pulumi-language-python"
+
+# --- 5. state: file backend, PULUMI_HOME, passphrase ----------------------------------------------------------------
+mkdir -p "$STATE/backend" "$STATE/pulumi-home"
+if [[ ! -s "$STATE/passphrase" ]]; then
+    # Encrypts the secrets of the local stacks only; it never leaves .state/.
+    (umask 077 && "$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(24))' >"$STATE/passphrase")
+fi
+
+step "bootstrap done: $("$VENV/bin/pulumi" version) at $pulumi_binary, $("$VENV/bin/python" --version) in .venv"

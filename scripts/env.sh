@@ -1,0 +1,14 @@
+# Source this file (bash/zsh) to use the bootstrapped tools by hand: `source scripts/env.sh && pulumi stack ls`.
+# `./run` sources it for every command. It only sets variables; `./run bootstrap` creates what they point at.
+_ims_root="$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)"
+export PATH="$_ims_root/.venv/bin:$PATH"
+export VIRTUAL_ENV="$_ims_root/.venv"
+# The CLI starts pulumi-resource-pulumi-python and pulumi-language-python from .venv/bin; both run this Python.
+export PULUMI_PYTHON_CMD="$_ims_root/.venv/bin/python"
+# A file backend and Pulumi's home inside the repo's ignored .state/: nothing touches ~/.pulumi or the network.
+export PULUMI_BACKEND_URL="file://$_ims_root/.state/backend"
+export PULUMI_HOME="$_ims_root/.state/pulumi-home"
+export PULUMI_CONFIG_PASSPHRASE_FILE="$_ims_root/.state/passphrase"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+unset _ims_root
