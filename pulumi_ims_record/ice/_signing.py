@@ -1,7 +1,9 @@
-"""Request signing for the Alibaba Cloud POP gateway, shared by the client (signing) and the local IMS (verifying).
+"""Request signing for the Alibaba Cloud POP gateway, shared by the client (signing) and the local IMS
+(verifying).
 
 V3 is ``ACS3-HMAC-SHA256`` (the official SDK's default); V2 is the legacy RPC ``HMAC-SHA1`` query signature.
-Both canonicalise with RFC 3986 percent-encoding: space is ``%20`` (never ``+``), ``*`` is ``%2A``, ``~`` stays.
+Both canonicalise with RFC 3986 percent-encoding: space is ``%20`` (never ``+``), ``*`` is ``%2A``,
+``~`` stays.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ def percent_encode(value: str) -> str:
 
 
 def canonical_query(params: Iterable[tuple[str, str]] | Mapping[str, str]) -> str:
-    """Sorted ``name=value`` pairs, both percent-encoded, joined by ``&`` (duplicate names sorted by value)."""
+    """Sorted ``name=value`` pairs, both percent-encoded, joined by ``&``
+    (duplicate names sorted by value)."""
     pairs = params.items() if isinstance(params, Mapping) else params
     encoded = sorted((percent_encode(k), percent_encode(v)) for k, v in pairs)
     return "&".join(f"{k}={v}" for k, v in encoded)
@@ -76,10 +79,34 @@ def parse_v3_authorization(value: str) -> tuple[str, list[str], str] | None:
 
 
 def v2_string_to_sign(method: str, params: Iterable[tuple[str, str]] | Mapping[str, str]) -> str:
-    """``METHOD&%2F&<encoded canonical query>``; ``params`` excludes ``Signature`` and includes form-body fields."""
+    """``METHOD&%2F&<encoded canonical query>``; ``params`` excludes ``Signature`` and includes
+    form-body fields."""
     return f"{method.upper()}&{percent_encode('/')}&{percent_encode(canonical_query(params))}"
 
 
 def v2_signature(access_key_secret: str, string_to_sign: str) -> str:
     digest = hmac.new(f"{access_key_secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
+
+
+def v3_sign_headers(
+    *,
+    method: str,
+    query: Iterable[tuple[str, str]] | Mapping[str, str],
+    headers: Mapping[str, str],
+    access_key_id: str,
+    access_key_secret: str,
+) -> str:
+    """The ``Authorization`` value for a request, signing every header in ``headers`` as the SDK does.
+
+    ``headers`` must be keyed by lower-case names and hold ``x-acs-content-sha256`` (the payload hash).
+    """
+    signed = sorted(headers)
+    canonical = v3_canonical_request(
+        method=method,
+        query=query,
+        headers=headers,
+        signed_headers=signed,
+        payload_hash=headers["x-acs-content-sha256"],
+    )
+    return v3_authorization(access_key_id, signed, v3_signature(access_key_secret, canonical))

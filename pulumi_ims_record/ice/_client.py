@@ -1,0 +1,600 @@
+"""``IceClient``: the ten live-recording operations of ICE 2020-11-09 over one keep-alive ``httpx.Client``."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, NoReturn, TypeVar
+
+import httpx
+
+from . import _config
+from ._credentials import Credentials, CredentialsProvider, DefaultCredentialsChain, StaticCredentialsProvider
+from ._endpoints import Endpoint, resolve_endpoint
+from ._exceptions import (
+    ApiError,
+    AuthenticationError,
+    AuthorizationError,
+    ConfigurationError,
+    ConnectError,
+    IceError,
+    InvalidParameterError,
+    NotFoundError,
+    OutcomeUnknownError,
+    ReadTimeout,
+    ServerError,
+    ThrottlingError,
+    TimeoutError_,
+    TransportError,
+)
+from ._models import (
+    CreateLiveRecordTemplateResponse,
+    DeleteLiveRecordFilesResponse,
+    DeleteLiveRecordTemplateResponse,
+    GetLiveRecordJobResponse,
+    GetLiveRecordTemplateResponse,
+    ListLiveRecordFilesResponse,
+    ListLiveRecordJobsResponse,
+    ListLiveRecordTemplatesResponse,
+    LiveRecordFile,
+    LiveRecordJob,
+    LiveRecordTemplate,
+    MalformedResponse,
+    RecordFormat,
+    RecordOutput,
+    StreamInput,
+    SubmitLiveRecordJobResponse,
+    UpdateLiveRecordTemplateResponse,
+)
+from ._wire import Params, build_params, build_request, json_field, list_fields, new_nonce, time_field
+
+__all__ = ["IceClient"]
+
+logger = logging.getLogger("pulumi_ims_record.ice")
+
+_VERSION = "0.1.0"
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_RETRIES = 4
+DEFAULT_RETRY_DEADLINE = 60.0
+BACKOFF_BASE_SECONDS = 0.2
+BACKOFF_CAP_SECONDS = 10.0
+# The SDK caps a server-requested wait at 120 s (darabonba MAX_DELAY_TIME).
+RETRY_AFTER_CAP_SECONDS = 120.0
+
+_AUTHENTICATION_CODES = (
+    "SignatureDoesNotMatch",
+    "IncompleteSignature",
+    "SignatureNonceUsed",
+    "InvalidSignatureMethod",
+)
+_AUTHENTICATION_PREFIXES = ("InvalidAccessKeyId", "InvalidTimeStamp", "InvalidSecurityToken")
+# 404s that name an unknown API, not a missing resource: must never read as "the job is gone".
+_NOT_RESOURCE_NOT_FOUND = ("InvalidAction.NotFound", "InvalidApi.NotFound", "InvalidAccessKeyId.NotFound")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Operation:
+    action: str
+    method: str
+    form_body: bool  # parameters in a form body (else in the query string)
+    mutating: bool
+
+
+_SUBMIT_JOB = _Operation("SubmitLiveRecordJob", "POST", True, True)
+_GET_JOB = _Operation("GetLiveRecordJob", "GET", False, False)
+_LIST_JOBS = _Operation("ListLiveRecordJobs", "GET", False, False)
+_LIST_FILES = _Operation("ListLiveRecordFiles", "GET", False, False)
+_DELETE_FILES = _Operation("DeleteLiveRecordFiles", "POST", False, True)
+_CREATE_TEMPLATE = _Operation("CreateLiveRecordTemplate", "POST", True, True)
+_GET_TEMPLATE = _Operation("GetLiveRecordTemplate", "GET", False, False)
+_UPDATE_TEMPLATE = _Operation("UpdateLiveRecordTemplate", "POST", True, True)
+_DELETE_TEMPLATE = _Operation("DeleteLiveRecordTemplate", "POST", False, True)
+_LIST_TEMPLATES = _Operation("ListLiveRecordTemplates", "GET", False, False)
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """``x-acs-retry-after`` in seconds. The SDK reads it as a positive integer of **milliseconds**
+    (``Utils.get_throttling_time_left`` → ``DaraCore.sleep(ms)``); anything else is ignored."""
+    value = headers.get("x-acs-retry-after", "").strip()
+    try:
+        milliseconds = int(value)
+    except ValueError:
+        return None
+    return milliseconds / 1000.0 if milliseconds > 0 else None
+
+
+def api_error_from_response(operation: str, response: httpx.Response) -> ApiError:
+    """The ``ApiError`` subclass for an error answer (see the table in docs/architecture.md)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    code = str(body.get("Code") or body.get("code") or "")
+    message = str(body.get("Message") or body.get("message") or "")
+    if not message and not body:
+        message = response.text[:200].strip() or response.reason_phrase
+    request_id = body.get("RequestId") or body.get("requestId") or response.headers.get("x-acs-request-id")
+    recommend = body.get("Recommend") or body.get("recommend")
+    fields: dict[str, Any] = {
+        "operation": operation,
+        "status_code": response.status_code,
+        "code": code,
+        "message": message,
+        "request_id": str(request_id) if request_id else None,
+        "recommend": str(recommend) if recommend else None,
+        "body": body,
+    }
+    status = response.status_code
+    retry_after = parse_retry_after(response.headers)
+    if retry_after is not None or code.startswith("Throttling"):
+        return ThrottlingError(retry_after=retry_after, **fields)
+    if code in _AUTHENTICATION_CODES or code.startswith(_AUTHENTICATION_PREFIXES):
+        return AuthenticationError(**fields)
+    if status == 403 or code.startswith(("Forbidden", "OperationDenied")):
+        return AuthorizationError(**fields)
+    if code not in _NOT_RESOURCE_NOT_FOUND and (status == 404 or code.endswith(".NotFound")):
+        return NotFoundError(**fields)
+    if status >= 500:
+        return ServerError(**fields)
+    if status == 400 and code.startswith(("InvalidParameter", "Missing", "Invalid")):
+        return InvalidParameterError(**fields)
+    return ApiError(**fields)
+
+
+def _transport_error(operation: str, host: str, exc: httpx.TransportError) -> TransportError:
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return ConnectError(
+            f"{operation}: could not connect to {host} ({detail}); nothing was sent", operation=operation
+        )
+    if isinstance(exc, httpx.ReadTimeout):
+        return ReadTimeout(
+            f"{operation}: sent to {host}, no answer within the read timeout ({detail})", operation=operation
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return TimeoutError_(f"{operation}: timed out talking to {host} ({detail})", operation=operation)
+    return TransportError(
+        f"{operation}: connection to {host} failed after sending ({detail})", operation=operation
+    )
+
+
+def _is_applied_for_sure_not(error: IceError) -> bool:
+    """True when the error proves a mutating request was not applied, so sending it again is safe."""
+    if isinstance(error, (ConnectError, ThrottlingError)):
+        return True
+    return isinstance(error, ServerError) and (error.status_code == 503 or error.code == "ServiceUnavailable")
+
+
+def _is_transient(error: IceError) -> bool:
+    return isinstance(error, (TransportError, ThrottlingError, ServerError))
+
+
+class IceClient:
+    """Client of the ICE (Intelligent Media Services) live-recording API, version 2020-11-09.
+
+    Thread-safe: one instance can be shared by many threads; it holds one keep-alive ``httpx.Client``.
+    Use it as a context manager or call ``close()``.
+
+    ``region``: None → ``ALIBABA_CLOUD_REGION_ID`` / ``ALIBABA_CLOUD_REGION`` / ``ALICLOUD_REGION`` → the
+    profile's ``region_id``. ``endpoint`` overrides the host (``host``, ``https://host[:port]`` or
+    ``http://127.0.0.1:PORT``). ``credentials``: ``Credentials``, any ``CredentialsProvider``, or None for the
+    default chain (see ``_credentials``). ``max_retries`` and ``retry_deadline`` (seconds, sleeps included)
+    bound the retries; ``sleep``, ``clock`` and ``jitter`` exist so tests never wait for real.
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str | None = None,
+        endpoint: str | None = None,
+        credentials: Credentials | CredentialsProvider | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        transport: httpx.BaseTransport | None = None,
+        vpc: bool = False,
+        retry_deadline: float = DEFAULT_RETRY_DEADLINE,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+        user_agent: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        now: Callable[[], float] = time.time,
+        nonce: Callable[[], str] = new_nonce,
+    ) -> None:
+        if max_retries < 0:
+            raise ConfigurationError("max_retries must be >= 0")
+        if endpoint is None:
+            self.region: str | None = _config.resolve_region(region, environ)
+        else:
+            try:
+                self.region = _config.resolve_region(region, environ)
+            except ConfigurationError:
+                self.region = None  # an explicit endpoint does not need one
+        self.endpoint: Endpoint = resolve_endpoint(region=self.region, endpoint=endpoint, vpc=vpc)
+        if isinstance(credentials, Credentials):
+            self._credentials: CredentialsProvider = StaticCredentialsProvider(credentials)
+        elif credentials is None:
+            self._credentials = DefaultCredentialsChain(environ=environ, transport=transport)
+        elif isinstance(credentials, CredentialsProvider):
+            self._credentials = credentials
+        else:
+            raise ConfigurationError(
+                "credentials must be Credentials, a CredentialsProvider or None, "
+                f"not {type(credentials).__name__}"
+            )
+        self.max_retries = max_retries
+        self.retry_deadline = retry_deadline
+        self._sleep = sleep
+        self._clock = clock
+        self._jitter = jitter
+        self._now = now
+        self._nonce = nonce
+        self._user_agent = user_agent or (f"pulumi-ims-record/{_VERSION} python-httpx/{httpx.__version__}")
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            limits=httpx.Limits(max_keepalive_connections=8, keepalive_expiry=30.0),
+            follow_redirects=False,
+            trust_env=transport is None,
+        )
+        self._closed = threading.Event()
+
+    # --- lifecycle ------------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection pool. The client cannot be used afterwards."""
+        self._closed.set()
+        self._http.close()
+
+    def __enter__(self) -> IceClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"IceClient(endpoint={self.endpoint.base_url!r}, region={self.region!r})"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            "IceClient holds credentials and a connection pool; create one per process instead of pickling"
+        )
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        self.__reduce__()
+
+    # --- jobs -----------------------------------------------------------------------------------------------
+
+    def submit_live_record_job(
+        self,
+        *,
+        name: str,
+        stream_input: StreamInput,
+        record_output: RecordOutput,
+        template_id: str,
+        notify_url: str | None = None,
+    ) -> SubmitLiveRecordJobResponse:
+        """Start recording a live stream. Never resent after an ambiguous failure: OutcomeUnknownError."""
+        params = build_params(
+            Name=name,
+            NotifyUrl=notify_url,
+            RecordOutput=json_field(record_output.to_wire()),
+            StreamInput=json_field(stream_input.to_wire()),
+            TemplateId=template_id,
+        )
+        return self._call(_SUBMIT_JOB, params, SubmitLiveRecordJobResponse.from_wire)
+
+    def get_live_record_job(self, *, job_id: str) -> GetLiveRecordJobResponse:
+        return self._call(_GET_JOB, build_params(JobId=job_id), GetLiveRecordJobResponse.from_wire)
+
+    def list_live_record_jobs(
+        self,
+        *,
+        keyword: str | None = None,
+        start_time: str | datetime | None = None,
+        end_time: str | datetime | None = None,
+        status: str | None = None,
+        page_no: int | None = None,
+        page_size: int | None = None,
+        sort_by: str | None = None,
+    ) -> ListLiveRecordJobsResponse:
+        params = build_params(
+            Keyword=keyword,
+            StartTime=None if start_time is None else time_field(start_time),
+            EndTime=None if end_time is None else time_field(end_time),
+            Status=status,
+            PageNo=page_no,
+            PageSize=page_size,
+            SortBy=sort_by,
+        )
+        return self._call(_LIST_JOBS, params, ListLiveRecordJobsResponse.from_wire)
+
+    def iter_live_record_jobs(
+        self,
+        *,
+        keyword: str | None = None,
+        start_time: str | datetime | None = None,
+        end_time: str | datetime | None = None,
+        status: str | None = None,
+        page_size: int | None = None,
+        sort_by: str | None = None,
+    ) -> Iterator[LiveRecordJob]:
+        """Every job matching the filters, page after page."""
+
+        def page(page_no: int) -> tuple[Sequence[LiveRecordJob], int | None]:
+            answer = self.list_live_record_jobs(
+                keyword=keyword,
+                start_time=start_time,
+                end_time=end_time,
+                status=status,
+                page_no=page_no,
+                page_size=page_size,
+                sort_by=sort_by,
+            )
+            return answer.live_record_jobs, answer.total_count
+
+        return _paginate(page)
+
+    # --- files ----------------------------------------------------------------------------------------------
+
+    def list_live_record_files(
+        self,
+        *,
+        job_ids: Sequence[str] | None = None,
+        start_time: str | datetime | None = None,
+        end_time: str | datetime | None = None,
+        page_no: int | None = None,
+        page_size: int | None = None,
+        sort_by: str | None = None,
+        record_format: str | None = None,
+    ) -> ListLiveRecordFilesResponse:
+        params = build_params(
+            JobIds=None if job_ids is None else list_fields("JobIds", _strings(job_ids, "job_ids")),
+            StartTime=None if start_time is None else time_field(start_time),
+            EndTime=None if end_time is None else time_field(end_time),
+            PageNo=page_no,
+            PageSize=page_size,
+            SortBy=sort_by,
+            RecordFormat=record_format,
+        )
+        return self._call(_LIST_FILES, params, ListLiveRecordFilesResponse.from_wire)
+
+    def iter_live_record_files(
+        self,
+        *,
+        job_ids: Sequence[str] | None = None,
+        start_time: str | datetime | None = None,
+        end_time: str | datetime | None = None,
+        page_size: int | None = None,
+        sort_by: str | None = None,
+        record_format: str | None = None,
+    ) -> Iterator[LiveRecordFile]:
+        """Every recording file matching the filters, page after page."""
+
+        def page(page_no: int) -> tuple[Sequence[LiveRecordFile], int | None]:
+            answer = self.list_live_record_files(
+                job_ids=job_ids,
+                start_time=start_time,
+                end_time=end_time,
+                page_no=page_no,
+                page_size=page_size,
+                sort_by=sort_by,
+                record_format=record_format,
+            )
+            return answer.files, answer.total_count
+
+        return _paginate(page)
+
+    def delete_live_record_files(
+        self, *, record_ids: Sequence[str], remove_file: bool | None = None
+    ) -> DeleteLiveRecordFilesResponse:
+        """Delete file records (and, with ``remove_file=True``, the stored objects)."""
+        params = build_params(
+            RecordIds=list_fields("RecordIds", _strings(record_ids, "record_ids")), RemoveFile=remove_file
+        )
+        return self._call(_DELETE_FILES, params, DeleteLiveRecordFilesResponse.from_wire)
+
+    # --- templates ------------------------------------------------------------------------------------------
+
+    def create_live_record_template(
+        self, *, name: str, record_formats: Sequence[RecordFormat]
+    ) -> CreateLiveRecordTemplateResponse:
+        params = build_params(Name=name, RecordFormat=_formats_field(record_formats))
+        return self._call(_CREATE_TEMPLATE, params, CreateLiveRecordTemplateResponse.from_wire)
+
+    def get_live_record_template(
+        self, *, template_id: str, job_id: str | None = None
+    ) -> GetLiveRecordTemplateResponse:
+        """A template; with ``job_id``, the snapshot of it that the job uses."""
+        params = build_params(JobId=job_id, TemplateId=template_id)
+        return self._call(_GET_TEMPLATE, params, GetLiveRecordTemplateResponse.from_wire)
+
+    def update_live_record_template(
+        self, *, template_id: str, name: str, record_formats: Sequence[RecordFormat]
+    ) -> UpdateLiveRecordTemplateResponse:
+        """Replace the name and the whole format list of a custom template."""
+        params = build_params(Name=name, RecordFormat=_formats_field(record_formats), TemplateId=template_id)
+        return self._call(_UPDATE_TEMPLATE, params, UpdateLiveRecordTemplateResponse.from_wire)
+
+    def delete_live_record_template(self, *, template_id: str) -> DeleteLiveRecordTemplateResponse:
+        return self._call(
+            _DELETE_TEMPLATE, build_params(TemplateId=template_id), DeleteLiveRecordTemplateResponse.from_wire
+        )
+
+    def list_live_record_templates(
+        self,
+        *,
+        keyword: str | None = None,
+        type: str | None = None,
+        template_ids: Sequence[str] | None = None,
+        page_no: int | None = None,
+        page_size: int | None = None,
+        sort_by: str | None = None,
+    ) -> ListLiveRecordTemplatesResponse:
+        params = build_params(
+            Keyword=keyword,
+            PageNo=page_no,
+            PageSize=page_size,
+            SortBy=sort_by,
+            TemplateIds=None
+            if template_ids is None
+            else list_fields("TemplateIds", _strings(template_ids, "template_ids")),
+            Type=type,
+        )
+        return self._call(_LIST_TEMPLATES, params, ListLiveRecordTemplatesResponse.from_wire)
+
+    def iter_live_record_templates(
+        self,
+        *,
+        keyword: str | None = None,
+        type: str | None = None,
+        template_ids: Sequence[str] | None = None,
+        page_size: int | None = None,
+        sort_by: str | None = None,
+    ) -> Iterator[LiveRecordTemplate]:
+        """Every template matching the filters, page after page."""
+
+        def page(page_no: int) -> tuple[Sequence[LiveRecordTemplate], int | None]:
+            answer = self.list_live_record_templates(
+                keyword=keyword,
+                type=type,
+                template_ids=template_ids,
+                page_no=page_no,
+                page_size=page_size,
+                sort_by=sort_by,
+            )
+            return answer.record_template_list, answer.total_count
+
+        return _paginate(page)
+
+    # --- the request loop -----------------------------------------------------------------------------------
+
+    def _call(self, operation: _Operation, params: Params, parse: Callable[[Mapping[str, Any]], T]) -> T:
+        if self._closed.is_set():
+            raise ConfigurationError(f"{operation.action}: the IceClient was closed")
+        deadline = self._clock() + self.retry_deadline
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(operation, params, parse)
+            except IceError as error:
+                final = self._final_error(operation, error)
+                if final is not None:
+                    raise final from error
+                delay = self._delay(attempt, error)
+                remaining = deadline - self._clock()
+                if attempt >= self.max_retries or delay > remaining:
+                    logger.debug(
+                        "%s: giving up after %d attempt(s): %s", operation.action, attempt + 1, error
+                    )
+                    raise
+                logger.debug(
+                    "%s: attempt %d failed (%s); retrying in %.3fs",
+                    operation.action,
+                    attempt + 1,
+                    error,
+                    delay,
+                )
+                self._sleep(delay)
+                attempt += 1
+
+    def _final_error(self, operation: _Operation, error: IceError) -> IceError | None:
+        """None when ``error`` may be retried; else the error to raise now."""
+        if isinstance(error, (ConfigurationError, OutcomeUnknownError)):
+            return error
+        if operation.mutating:
+            if _is_applied_for_sure_not(error):
+                return None
+            if _is_transient(error) or getattr(error, "code", "") == "MalformedResponse":
+                return OutcomeUnknownError(
+                    f"{operation.action} may or may not have been applied ({error}); it is not retried "
+                    "automatically because repeating it could act twice. Check the current state (for "
+                    "SubmitLiveRecordJob: list jobs by name) before trying again.",
+                    operation=operation.action,
+                    cause=error,
+                )
+            return error
+        return None if _is_transient(error) else error
+
+    def _delay(self, attempt: int, error: IceError) -> float:
+        if isinstance(error, ThrottlingError) and error.retry_after is not None:
+            return min(float(error.retry_after), RETRY_AFTER_CAP_SECONDS)
+        # Exponential backoff with full jitter.
+        return self._jitter() * min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2.0**attempt))
+
+    def _attempt(self, operation: _Operation, params: Params, parse: Callable[[Mapping[str, Any]], T]) -> T:
+        credentials = self._credentials.get_credentials()
+        wire = build_request(
+            endpoint=self.endpoint,
+            action=operation.action,
+            method=operation.method,
+            query=[] if operation.form_body else params,
+            form=params if operation.form_body else None,
+            credentials=credentials,
+            user_agent=self._user_agent,
+            now=self._now,
+            nonce=self._nonce,
+        )
+        try:
+            response = self._http.request(
+                wire.method, wire.url, headers=wire.headers, content=wire.body or None
+            )
+        except httpx.TransportError as exc:
+            raise _transport_error(operation.action, self.endpoint.host, exc) from None
+        if not 200 <= response.status_code < 300:
+            raise api_error_from_response(operation.action, response)
+        try:
+            document = response.json()
+            if not isinstance(document, dict):
+                raise MalformedResponse("the answer is not a JSON object")
+            return parse(document)
+        except (ValueError, MalformedResponse) as exc:
+            raise ApiError(
+                operation=operation.action,
+                status_code=response.status_code,
+                code="MalformedResponse",
+                message=f"unreadable success answer: {exc}",
+                request_id=None,
+            ) from None
+
+
+def _strings(values: Sequence[str], argument: str) -> list[str]:
+    if isinstance(values, str):  # a lone string would be split into characters
+        raise TypeError(f"{argument} must be a sequence of strings, not a single string")
+    return [str(value) for value in values]
+
+
+def _formats_field(record_formats: Sequence[RecordFormat]) -> str:
+    return json_field([record_format.to_wire() for record_format in record_formats])
+
+
+def _paginate(fetch: Callable[[int], tuple[Sequence[T], int | None]]) -> Iterator[T]:
+    """Pages 1, 2, ... until an empty page, a short page, or ``TotalCount`` items were seen."""
+    page_no = 1
+    seen = 0
+    first_page_size: int | None = None
+    while True:
+        items, total = fetch(page_no)
+        yield from items
+        seen += len(items)
+        if first_page_size is None:
+            first_page_size = len(items)
+        if (
+            not items
+            or (total is not None and seen >= total)
+            or (total is None and len(items) < first_page_size)
+        ):
+            return
+        page_no += 1
