@@ -1,0 +1,11 @@
+"""The engine side: dynamic-provider classes the Pulumi engine unpickles (by reference) and calls.
+
+Runs in the provider process the engine starts. Imports ``pulumi.dynamic`` and ``pulumi_ims_record.ice``,
+never ``pulumi_alicloud``. Importing this package has no side effects.
+"""
+
+from ._base import ProviderError, ProviderSettings
+from .job import LiveRecordJobProvider
+from .template import LiveRecordTemplateProvider
+
+__all__ = ["LiveRecordJobProvider", "LiveRecordTemplateProvider", "ProviderError", "ProviderSettings"]

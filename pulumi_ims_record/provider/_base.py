@@ -1,0 +1,197 @@
+"""What both providers share: run-time settings, the lazily created client, error wording, warnings.
+
+A provider object is pickled (by reference: module path and class name) into every resource's
+``__provider`` property in state, so it must hold nothing durable: ``__getstate__`` returns ``{}``. Its
+settings come from ``configure()`` (the whole stack config, secrets decrypted) and the environment, read in
+the provider process at run time. The engine shares one instance between 4 worker threads, hence the lock
+around the one ``IceClient`` it creates on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, NoReturn
+
+from pulumi.dynamic import ConfigureRequest, ResourceProvider
+
+from pulumi_ims_record.ice import (
+    ApiError,
+    ConfigurationError,
+    Credentials,
+    CredentialsProvider,
+    DefaultCredentialsChain,
+    IceClient,
+    IceError,
+)
+
+from ._checks import PROVIDER_KEY, contains_unknown, plain_number
+
+ENDPOINT_ENV_VAR = "ALIBABA_CLOUD_ICE_ENDPOINT"
+
+
+class ProviderError(Exception):
+    """A provider operation failed; the message is one line a person can act on, never a credential."""
+
+
+@dataclass(frozen=True, repr=False)
+class ProviderSettings:
+    """Where to send requests, resolved from stack config then the environment."""
+
+    region: str | None = None
+    endpoint: str | None = None
+    config_credentials: Credentials | None = None
+
+    def __repr__(self) -> str:  # never show the credentials, not even masked
+        has_credentials = self.config_credentials is not None
+        return (
+            f"ProviderSettings(region={self.region!r}, endpoint={self.endpoint!r}, "
+            f"config_credentials={has_credentials})"
+        )
+
+    @classmethod
+    def from_config(cls, config: Any, environ: Mapping[str, str] | None = None) -> ProviderSettings:
+        """``config`` is a ``pulumi.dynamic.Config`` (or anything with ``get(key)``).
+
+        region: ``ims-record:region`` → ``alicloud:region`` → the client's order (environment, profile).
+        endpoint: ``ims-record:endpoint`` → ``$ALIBABA_CLOUD_ICE_ENDPOINT`` → the regional host.
+        credentials: the client's chain first, then ``alicloud:accessKey``/``secretKey``/``securityToken``.
+        """
+        source = os.environ if environ is None else environ
+
+        def get(key: str) -> str | None:
+            value = config.get(key) if config is not None else None
+            return (str(value).strip() or None) if value is not None else None
+
+        access_key, secret_key = get("alicloud:accessKey"), get("alicloud:secretKey")
+        credentials = (
+            Credentials(access_key, secret_key, get("alicloud:securityToken"))
+            if access_key and secret_key
+            else None
+        )
+        return cls(
+            region=get("ims-record:region") or get("alicloud:region"),
+            endpoint=get("ims-record:endpoint") or (source.get(ENDPOINT_ENV_VAR, "").strip() or None),
+            config_credentials=credentials,
+        )
+
+
+class ChainThenConfigCredentials:
+    """The client's default chain (environment, profile, OIDC, ECS role); when it finds nothing, the
+    ``alicloud:*`` keys of the stack config."""
+
+    def __init__(self, config_credentials: Credentials | None) -> None:
+        self._chain = DefaultCredentialsChain()
+        self._config_credentials = config_credentials
+
+    def get_credentials(self) -> Credentials:
+        found = self._chain.load()
+        if found is not None:
+            return found
+        if self._config_credentials is not None:
+            return self._config_credentials
+        try:
+            return self._chain.get_credentials()
+        except ConfigurationError as exc:
+            raise ConfigurationError(
+                f"{exc}; or set the stack config alicloud:accessKey and alicloud:secretKey (as secrets)"
+            ) from None
+
+    def __repr__(self) -> str:
+        return "<ChainThenConfigCredentials>"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("ChainThenConfigCredentials holds credentials and cannot be pickled")
+
+
+class ProviderBase(ResourceProvider):
+    """Settings, client and error handling shared by the resource providers."""
+
+    kind = "resource"
+    # Nothing secret is ever pickled (see __getstate__), so __provider need not be a secret in state.
+    serialize_as_secret_always = False
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._settings: ProviderSettings | None = None
+        self._client: IceClient | None = None
+        self._lock = threading.Lock()
+
+    # The pickled form is just the class reference; settings and the client are rebuilt at run time.
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._reset()
+
+    def configure(self, req: ConfigureRequest) -> None:
+        with self._lock:
+            self._settings = ProviderSettings.from_config(req.config)
+            if self._client is not None:  # settings changed: next call builds a new client
+                self._client.close()
+                self._client = None
+
+    def client(self) -> IceClient:
+        """The one client of this provider instance, created on first use (thread-safe)."""
+        with self._lock:
+            if self._client is None:
+                settings = self._settings or ProviderSettings.from_config(None)
+                try:
+                    self._client = IceClient(
+                        region=settings.region,
+                        endpoint=settings.endpoint,
+                        credentials=self._credentials(settings),
+                    )
+                except IceError as exc:
+                    raise ProviderError(f"{self.kind}: cannot set up the IMS client: {exc}") from None
+            return self._client
+
+    @staticmethod
+    def _credentials(settings: ProviderSettings) -> CredentialsProvider:
+        return ChainThenConfigCredentials(settings.config_credentials)
+
+    # --- errors and messages ---
+
+    def fail(self, label: str, exc: BaseException | str) -> NoReturn:
+        """Raise a one-line ``ProviderError`` about ``label`` (e.g. ``"'hls-30s'"``), without the chained
+        traceback of the client error."""
+        if isinstance(exc, ApiError):
+            detail = (
+                f"{exc.operation} failed: Code {exc.code or '(none)'}: {exc.message or '(no message)'} "
+                f"(HTTP {exc.status_code}, RequestId: {exc.request_id or 'unknown'})"
+            )
+        else:
+            detail = str(exc)
+        raise ProviderError(f"{self.kind} {label}: {detail}") from None
+
+    @staticmethod
+    def warn(message: str) -> None:
+        """The engine shows the provider's stderr to the user as a diagnostic."""
+        print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def without_provider(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in props.items() if key != PROVIDER_KEY}
+
+
+def differs(old: Any, new: Any) -> bool:
+    """True when a new input value differs from the stored one; unknown new values count as different."""
+    if contains_unknown(new):
+        return True
+    return bool(plain_number(old) != plain_number(new))
+
+
+def parse_api_time(value: str | None) -> datetime:
+    """``yyyy-MM-ddTHH:mm:ssZ`` as an aware UTC datetime; a missing or unreadable time counts as very old."""
+    if value:
+        try:
+            return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
+    return datetime.min.replace(tzinfo=timezone.utc)

@@ -1,0 +1,313 @@
+"""Validation and normalisation of resource inputs (``check``), with no API call.
+
+Every failure names the property path (``record_formats[0].slice_duration``) and the rule it breaks. Values
+that are unknown during preview pass untouched. Normalising means: defaults filled in, integers that the
+engine sent as floats turned back into ints, absent optional values dropped - so ``diff`` compares like with
+like and never reports a spurious change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pulumi.output import Unknown
+
+from . import _rules as rules
+
+UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
+PROVIDER_KEY = "__provider"
+
+StringRule = Callable[[str], "str | None"]
+
+
+def is_unknown(value: Any) -> bool:
+    """True for a value the engine does not know yet (preview): ``Unknown()`` or the wire sentinel string."""
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN_SENTINEL)
+
+
+def contains_unknown(value: Any) -> bool:
+    if is_unknown(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_unknown(item) for item in value)
+    return False
+
+
+def plain_number(value: Any) -> Any:
+    """Integral floats back to ints, recursively (the engine sends every number as a double)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: plain_number(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_number(item) for item in value]
+    return value
+
+
+class Failures:
+    """Collects ``(property path, rule)`` pairs."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, path: str, reason: str) -> None:
+        self.items.append((path, reason))
+
+    def string(self, path: str, value: Any, *, required: bool, rule: StringRule | None = None) -> Any:
+        """A string property: returns the value to keep (None when absent)."""
+        if is_unknown(value):
+            return value
+        if value is None or (value == "" and not required):
+            if required:
+                self.add(path, "is required")
+            return None
+        if not isinstance(value, str):
+            self.add(path, f"must be a string (got {type(value).__name__})")
+            return None
+        problem = rule(value) if rule else None
+        if problem:
+            self.add(path, problem)
+        return value
+
+    def choice(self, path: str, value: Any, choices: tuple[str, ...], default: str | None) -> Any:
+        if is_unknown(value):
+            return value
+        if value is None:
+            if default is None:
+                self.add(path, f"is required (one of {', '.join(choices)})")
+            return default
+        if not isinstance(value, str) or value.lower() not in choices:
+            self.add(path, f"must be one of {', '.join(choices)} (got {value!r})")
+            return value
+        return value.lower()
+
+    def integer(self, path: str, value: Any, *, default: int | None, low: int, high: int) -> Any:
+        if is_unknown(value):
+            return value
+        if value is None:
+            return default
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (isinstance(value, float) and not value.is_integer())
+        ):
+            self.add(path, f"must be a whole number (got {value!r})")
+            return None
+        number = int(value)
+        problem = rules.integer_range_rule(number, low, high)
+        if problem:
+            self.add(path, problem)
+        return number
+
+    def boolean(self, path: str, value: Any, *, default: bool) -> Any:
+        if is_unknown(value):
+            return value
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.add(path, f"must be true or false (got {value!r})")
+            return default
+        return value
+
+    def mapping(self, path: str, value: Any, known: tuple[str, ...]) -> Mapping[str, Any] | None:
+        """A nested object: None when absent or not an object (after recording the failure)."""
+        if value is None:
+            self.add(path, "is required")
+            return None
+        if not isinstance(value, Mapping):
+            self.add(path, f"must be an object with {', '.join(known)} (got {type(value).__name__})")
+            return None
+        self.unknown_keys(value, known, prefix=f"{path}.")
+        return value
+
+    def unknown_keys(self, value: Mapping[str, Any], known: tuple[str, ...], *, prefix: str = "") -> None:
+        for key in value:
+            if key not in known and key != PROVIDER_KEY:
+                self.add(f"{prefix}{key}", f"is not a known property (known: {', '.join(known)})")
+
+
+def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+# --- LiveRecordTemplate ---
+
+TEMPLATE_INPUTS = ("name", "record_formats", "adopt_template_id")
+TEMPLATE_OUTPUTS = ("template_id", "type", "create_time", "last_modified", "adopted")
+RECORD_FORMAT_FIELDS = (
+    "format",
+    "oss_object_prefix",
+    "slice_oss_object_prefix",
+    "slice_duration",
+    "cycle_duration",
+)
+
+
+def check_record_format(failures: Failures, path: str, value: Any) -> Any:
+    if is_unknown(value):
+        return value
+    entry = failures.mapping(path, value, RECORD_FORMAT_FIELDS)
+    if entry is None:
+        return value
+    record_format = failures.choice(f"{path}.format", entry.get("format"), rules.RECORD_FORMATS, None)
+    is_m3u8 = record_format == "m3u8"
+    oss_prefix = failures.string(
+        f"{path}.oss_object_prefix",
+        entry.get("oss_object_prefix"),
+        required=False,
+        rule=rules.validate_oss_object_prefix,
+    )
+    slice_prefix = failures.string(
+        f"{path}.slice_oss_object_prefix",
+        entry.get("slice_oss_object_prefix"),
+        required=is_m3u8,
+        rule=rules.validate_slice_prefix,
+    )
+    low, high = rules.SLICE_DURATION_RANGE
+    slice_duration = failures.integer(
+        f"{path}.slice_duration",
+        entry.get("slice_duration"),
+        default=rules.DEFAULT_SLICE_DURATION if is_m3u8 else None,
+        low=low,
+        high=high,
+    )
+    if not is_m3u8 and not is_unknown(record_format) and record_format in rules.RECORD_FORMATS:
+        for key, kept in (("slice_oss_object_prefix", slice_prefix), ("slice_duration", slice_duration)):
+            if kept is not None:
+                failures.add(
+                    f"{path}.{key}", f"is only valid for the m3u8 format (this one is {record_format})"
+                )
+    low, high = rules.CYCLE_DURATION_RANGE
+    cycle_duration = failures.integer(
+        f"{path}.cycle_duration",
+        entry.get("cycle_duration"),
+        default=rules.DEFAULT_CYCLE_DURATION,
+        low=low,
+        high=high,
+    )
+    return _drop_none(
+        {
+            "format": record_format,
+            "oss_object_prefix": oss_prefix,
+            "slice_oss_object_prefix": slice_prefix,
+            "slice_duration": slice_duration,
+            "cycle_duration": cycle_duration,
+        }
+    )
+
+
+def check_template(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Normalised template inputs and the failures found."""
+    failures = Failures()
+    failures.unknown_keys(news, TEMPLATE_INPUTS + TEMPLATE_OUTPUTS)
+    name = failures.string("name", news.get("name"), required=True, rule=rules.name_rule)
+    raw_formats = news.get("record_formats")
+    formats: Any = raw_formats
+    if is_unknown(raw_formats):
+        pass
+    elif not isinstance(raw_formats, list | tuple) or not raw_formats:
+        failures.add("record_formats", "must be a non-empty list of record formats (m3u8, mp4, flv)")
+    else:
+        formats = [
+            check_record_format(failures, f"record_formats[{i}]", item) for i, item in enumerate(raw_formats)
+        ]
+        seen: dict[str, int] = {}
+        for index, item in enumerate(formats):
+            kind = item.get("format") if isinstance(item, Mapping) else None
+            if isinstance(kind, str) and kind in rules.RECORD_FORMATS:
+                if kind in seen:
+                    failures.add(
+                        f"record_formats[{index}].format",
+                        f"duplicates record_formats[{seen[kind]}]: each format may appear once",
+                    )
+                seen.setdefault(kind, index)
+    adopt = failures.string(
+        "adopt_template_id", news.get("adopt_template_id"), required=False, rule=rules.id_rule
+    )
+    inputs = _drop_none({"name": name, "record_formats": formats, "adopt_template_id": adopt})
+    return inputs, failures.items
+
+
+# --- LiveRecordJob ---
+
+JOB_API_INPUTS = ("name", "stream_input", "record_output", "template_id", "notify_url")
+"""Inputs the service stores with the job: the API cannot change them, so a change replaces the job."""
+JOB_BEHAVIOUR_INPUTS = ("wait_for_status", "wait_timeout_seconds", "delete_recordings_on_destroy")
+"""Inputs that only steer the provider: changing them updates state, never the job."""
+JOB_INPUTS = (*JOB_API_INPUTS, "adopt_job_id", *JOB_BEHAVIOUR_INPUTS)
+JOB_OUTPUTS = ("job_id", "status", "create_time", "template_name", "adopted", "origin")
+STREAM_INPUT_FIELDS = ("url", "type")
+RECORD_OUTPUT_FIELDS = ("type", "bucket", "endpoint")
+
+
+def check_stream_input(failures: Failures, value: Any) -> Any:
+    if is_unknown(value):
+        return value
+    entry = failures.mapping("stream_input", value, STREAM_INPUT_FIELDS)
+    if entry is None:
+        return value
+    return {
+        "type": failures.choice("stream_input.type", entry.get("type"), rules.STREAM_TYPES, "rtmp"),
+        "url": failures.string("stream_input.url", entry.get("url"), required=True, rule=rules.rtmp_url_rule),
+    }
+
+
+def check_record_output(failures: Failures, value: Any) -> Any:
+    if is_unknown(value):
+        return value
+    entry = failures.mapping("record_output", value, RECORD_OUTPUT_FIELDS)
+    if entry is None:
+        return value
+    output_type = failures.choice("record_output.type", entry.get("type"), rules.OUTPUT_TYPES, "oss")
+    bucket_rule = rules.oss_bucket_rule if output_type == "oss" else rules.storage_name_rule
+    return _drop_none(
+        {
+            "type": output_type,
+            "bucket": failures.string(
+                "record_output.bucket", entry.get("bucket"), required=True, rule=bucket_rule
+            ),
+            "endpoint": failures.string(
+                "record_output.endpoint", entry.get("endpoint"), required=False, rule=rules.endpoint_rule
+            ),
+        }
+    )
+
+
+def check_job(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Normalised job inputs and the failures found."""
+    failures = Failures()
+    failures.unknown_keys(news, JOB_INPUTS + JOB_OUTPUTS)
+    low, high = rules.WAIT_TIMEOUT_RANGE
+    inputs = {
+        "name": failures.string("name", news.get("name"), required=True, rule=rules.name_rule),
+        "stream_input": check_stream_input(failures, news.get("stream_input")),
+        "record_output": check_record_output(failures, news.get("record_output")),
+        "template_id": failures.string(
+            "template_id", news.get("template_id"), required=True, rule=rules.id_rule
+        ),
+        "notify_url": failures.string(
+            "notify_url", news.get("notify_url"), required=False, rule=rules.http_url_rule
+        ),
+        "adopt_job_id": failures.string(
+            "adopt_job_id", news.get("adopt_job_id"), required=False, rule=rules.id_rule
+        ),
+        "wait_for_status": (
+            None
+            if news.get("wait_for_status") in (None, "")
+            else failures.choice("wait_for_status", news.get("wait_for_status"), rules.JOB_STATUSES, None)
+        ),
+        "wait_timeout_seconds": failures.integer(
+            "wait_timeout_seconds",
+            news.get("wait_timeout_seconds"),
+            default=rules.DEFAULT_WAIT_TIMEOUT,
+            low=low,
+            high=high,
+        ),
+        "delete_recordings_on_destroy": failures.boolean(
+            "delete_recordings_on_destroy", news.get("delete_recordings_on_destroy"), default=False
+        ),
+    }
+    return _drop_none(inputs), failures.items

@@ -1,0 +1,325 @@
+"""``LiveRecordJobProvider``: the engine side of ``LiveRecordJob``.
+
+In the order every provider here follows: schema, check, diff, create, read, update, delete.
+
+The API can submit, get and list a job - nothing else: no update, no stop, no delete. So every input the
+service stores forces a replacement, and ``delete`` only forgets the job (with a warning: it keeps recording
+until its stream ends), optionally deleting its recordings. Submitting is not idempotent on the service side,
+so ``create`` first looks for the same job submitted recently (a previous ``up`` that died before saving
+state, or an ambiguous submit) and adopts it rather than start a second recorder of the same stream.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+
+from pulumi_ims_record.ice import (
+    IceError,
+    LiveRecordJob,
+    NotFoundError,
+    OutcomeUnknownError,
+    RecordOutput,
+    StreamInput,
+)
+
+from ._base import ProviderBase, differs, parse_api_time, without_provider
+from ._checks import JOB_API_INPUTS, JOB_BEHAVIOUR_INPUTS, JOB_INPUTS, check_job, is_unknown
+
+# --- schema: snake_case property → ice model field (PascalCase API names live in ice/) ---
+
+RECENT_WINDOW = timedelta(minutes=10)
+"""A job with identical inputs submitted this recently is adopted instead of submitting a second one."""
+RECENT_MINUTES = int(RECENT_WINDOW.total_seconds() // 60)
+FILES_WINDOW = timedelta(days=4)
+"""ListLiveRecordFiles accepts at most 4 days between StartTime and EndTime."""
+CLOCK_SKEW = timedelta(minutes=2)
+DELETE_BATCH = 30
+
+ORIGIN_SUBMITTED = "submitted"
+ORIGIN_ADOPTED_BY_ID = "adopted_by_id"
+ORIGIN_ADOPTED_RECENT = "adopted_recent"
+ORIGIN_ADOPTED_AFTER_AMBIGUOUS = "adopted_after_ambiguous_submit"
+
+
+def stream_input_to_api(value: Mapping[str, Any]) -> StreamInput:
+    return StreamInput(url=str(value["url"]), type=str(value.get("type") or "rtmp"))
+
+
+def record_output_to_api(value: Mapping[str, Any]) -> RecordOutput:
+    return RecordOutput(
+        type=str(value.get("type") or "oss"), bucket=value.get("bucket"), endpoint=value.get("endpoint")
+    )
+
+
+def job_inputs_from_api(job: LiveRecordJob, declared: Mapping[str, Any]) -> dict[str, Any]:
+    """The job's API-stored inputs as the service reports them, in input form. An output endpoint the user
+    left unset is the service's choice, not drift."""
+    declared_output = declared.get("record_output")
+    endpoint = job.record_output.endpoint
+    if isinstance(declared_output, Mapping) and declared_output.get("endpoint") is None:
+        endpoint = None
+    record_output = {"type": job.record_output.type, "bucket": job.record_output.bucket, "endpoint": endpoint}
+    values = {
+        "name": job.name,
+        "stream_input": {"type": job.stream_input.type, "url": job.stream_input.url},
+        "record_output": {key: value for key, value in record_output.items() if value is not None},
+        "template_id": job.template_id,
+        "notify_url": job.notify_url or None,
+    }
+    return {key: value for key, value in values.items() if value is not None}
+
+
+class LiveRecordJobProvider(ProviderBase):
+    """A live-recording job (SubmitLiveRecordJob); the resource id is the JobId."""
+
+    kind = "LiveRecordJob"
+    # Seconds between status polls while waiting, and how long to look for the job after an ambiguous submit
+    # (class attributes, so tests can shorten them on an instance; never pickled).
+    poll_interval = 1.0
+    reconcile_seconds = 10.0
+
+    # --- check ---
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs, failures = check_job(news)
+        return CheckResult(inputs, [CheckFailure(path, reason) for path, reason in failures])
+
+    # --- diff ---
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # The API cannot change a job: each stored input that changed forces a replacement, by name.
+        replaces = [key for key in JOB_API_INPUTS if differs(olds.get(key), news.get(key))]
+        adopt = news.get("adopt_job_id")
+        if adopt is not None and (is_unknown(adopt) or adopt != id_):
+            replaces.append("adopt_job_id")
+        behaviour = [key for key in JOB_BEHAVIOUR_INPUTS if differs(olds.get(key), news.get(key))]
+        return DiffResult(changes=bool(replaces or behaviour), replaces=replaces, delete_before_replace=False)
+
+    # --- create ---
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = without_provider(props)
+        label = f"'{inputs.get('name')}'"
+        adopt = inputs.get("adopt_job_id")
+        if adopt:
+            job = self._get(adopt, label, missing=f"adopt_job_id: no job {adopt!r} exists")
+            mismatches = self._mismatches(inputs, job)
+            if mismatches:
+                self.fail(
+                    label,
+                    f"adopt_job_id {adopt!r} does not match the declared inputs: "
+                    + "; ".join(mismatches)
+                    + ". Change the inputs to match the job, or drop adopt_job_id to submit a new one",
+                )
+            origin = ORIGIN_ADOPTED_BY_ID
+        else:
+            job, origin = self._submit_once(inputs, label)
+        if inputs.get("wait_for_status"):
+            job = self._wait(job, inputs, label)
+        return CreateResult(job.job_id, self._outputs(job, inputs, origin=origin))
+
+    def _submit_once(self, inputs: Mapping[str, Any], label: str) -> tuple[LiveRecordJob, str]:
+        recent = self._find_recent(inputs, label)
+        if recent is not None:
+            self.warn(
+                f"{self.kind} {label}: adopting job {recent.job_id}, submitted at {recent.create_time} with "
+                "the same name, stream, output and template (probably by an earlier `pulumi up` that did "
+                "not save it), instead of submitting a second recording of the same stream"
+            )
+            return recent, ORIGIN_ADOPTED_RECENT
+        client = self.client()
+        try:
+            job_id = client.submit_live_record_job(
+                name=inputs["name"],
+                stream_input=stream_input_to_api(inputs["stream_input"]),
+                record_output=record_output_to_api(inputs["record_output"]),
+                template_id=inputs["template_id"],
+                notify_url=inputs.get("notify_url"),
+            ).job_id
+        except OutcomeUnknownError as exc:
+            found = self._reconcile(inputs, label)
+            if found is None:
+                self.fail(
+                    label,
+                    f"{exc}. No matching job appeared within {self.reconcile_seconds:g} s, so it "
+                    "was most likely not submitted; retrying `pulumi up` adopts it if it was",
+                )
+            self.warn(
+                f"{self.kind} {label}: SubmitLiveRecordJob had an unknown outcome; the job was submitted "
+                f"({found.job_id}) and is adopted"
+            )
+            return found, ORIGIN_ADOPTED_AFTER_AMBIGUOUS
+        except IceError as exc:
+            self.fail(label, exc)
+        return self._get(job_id, label), ORIGIN_SUBMITTED
+
+    def _reconcile(self, inputs: Mapping[str, Any], label: str) -> LiveRecordJob | None:
+        """Look for the job of an ambiguous submit until ``reconcile_seconds`` have passed."""
+        deadline = time.monotonic() + self.reconcile_seconds
+        while True:
+            found = self._find_recent(inputs, label)
+            if found is not None or time.monotonic() >= deadline:
+                return found
+            time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
+
+    def _find_recent(self, inputs: Mapping[str, Any], label: str) -> LiveRecordJob | None:
+        """The newest job with identical name, stream, output, template and notify URL submitted within
+        ``RECENT_WINDOW`` (ListLiveRecordJobs by keyword = name, in that time window)."""
+        now = datetime.now(timezone.utc)
+        try:
+            for job in self.client().iter_live_record_jobs(
+                keyword=inputs["name"],
+                start_time=now - RECENT_WINDOW,
+                end_time=now + CLOCK_SKEW,
+                sort_by="desc",
+            ):
+                if job.name == inputs["name"] and not self._mismatches(inputs, job):
+                    return job
+        except IceError as exc:
+            self.fail(label, exc)
+        return None
+
+    def _mismatches(self, inputs: Mapping[str, Any], job: LiveRecordJob) -> list[str]:
+        actual = job_inputs_from_api(job, inputs)
+        problems = []
+        for key in JOB_API_INPUTS:
+            if differs(actual.get(key), inputs.get(key)):
+                # Name the field; the values may carry tokens (stream and notify URLs), so never print them.
+                problems.append(
+                    f"{key} differs"
+                    if key in ("stream_input", "notify_url")
+                    else f"{key} is {actual.get(key)!r}, declared {inputs.get(key)!r}"
+                )
+        return problems
+
+    def _wait(self, job: LiveRecordJob, inputs: Mapping[str, Any], label: str) -> LiveRecordJob:
+        """Poll GetLiveRecordJob until the wanted status or the deadline (custom_timeouts never reach a
+        dynamic provider, so the timeout is an input)."""
+        wanted = inputs["wait_for_status"]
+        timeout = float(inputs.get("wait_timeout_seconds") or 300)
+        deadline = time.monotonic() + timeout
+        while job.status != wanted:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.fail(
+                    f"{label} ({job.job_id})",
+                    f"waited {timeout:g} s for status {wanted!r}; the last status seen was {job.status!r}. "
+                    f"The job exists and keeps running: the next `pulumi up` within {RECENT_MINUTES} "
+                    f"minutes adopts it, or set adopt_job_id={job.job_id!r}",
+                )
+            time.sleep(min(self.poll_interval, remaining))
+            job = self._get(job.job_id, label)
+        return job
+
+    # --- read ---
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        olds = without_provider(props)
+        label = f"'{olds.get('name')}' ({id_})"
+        try:
+            job = self.client().get_live_record_job(job_id=id_).record_job
+        except NotFoundError:
+            return ReadResult("", {})  # the job vanished: the engine drops it from state
+        except IceError as exc:
+            self.fail(label, exc)
+        outputs = self._outputs(job, olds, origin=str(olds.get("origin") or ORIGIN_SUBMITTED))
+        inputs = {key: outputs[key] for key in JOB_INPUTS if key in outputs}
+        return ReadResult(id_, outputs, inputs=inputs)
+
+    # --- update ---
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Only provider-side settings (waiting, delete_recordings_on_destroy) reach update; no API call."""
+        outputs = without_provider(olds)
+        for key in JOB_BEHAVIOUR_INPUTS:
+            outputs.pop(key, None)
+        outputs.update(
+            {key: value for key, value in without_provider(news).items() if key in JOB_BEHAVIOUR_INPUTS}
+        )
+        return UpdateResult(outputs)
+
+    # --- delete ---
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        label = f"'{props.get('name')}' ({id_})"
+        self.warn(
+            f"{self.kind} {label} was removed from the stack, but IMS has no API to stop a recording job: "
+            "it keeps "
+            "recording until its stream ends (the service stops about 3 minutes after the stream goes away)"
+        )
+        if not props.get("delete_recordings_on_destroy"):
+            return
+        client = self.client()
+        try:
+            record_ids = [item.record_id for item in self._files(id_, props.get("create_time"))]
+            failures = []
+            for start in range(0, len(record_ids), DELETE_BATCH):
+                answer = client.delete_live_record_files(
+                    record_ids=record_ids[start : start + DELETE_BATCH], remove_file=True
+                )
+                failures += [
+                    f"{info.record_id}: {info.code} {info.message}"
+                    for info in answer.delete_file_info_list
+                    if info.code not in ("OK", "InvalidRecordId.NotFound")
+                ]
+        except IceError as exc:
+            self.fail(label, exc)
+        if failures:
+            self.fail(
+                label,
+                f"DeleteLiveRecordFiles could not delete {len(failures)} of {len(record_ids)} "
+                f"recordings: {'; '.join(failures[:5])}",
+            )
+        self.warn(
+            f"{self.kind} {label}: deleted {len(record_ids)} recording file(s) (delete_recordings_on_destroy)"
+        )
+
+    def _files(self, job_id: str, create_time: Any) -> Iterator[Any]:
+        """Every file of the job, in windows of at most 4 days from its creation until now."""
+        now = datetime.now(timezone.utc) + CLOCK_SKEW
+        created = parse_api_time(create_time if isinstance(create_time, str) else None)
+        start = (
+            max(created - CLOCK_SKEW, now - timedelta(days=365)) if created.year > 1 else now - FILES_WINDOW
+        )
+        while start < now:
+            end = min(start + FILES_WINDOW, now)
+            yield from self.client().iter_live_record_files(
+                job_ids=[job_id], start_time=start, end_time=end, page_size=30
+            )
+            start = end
+
+    # --- helpers ---
+
+    def _get(self, job_id: str, label: str, *, missing: str | None = None) -> LiveRecordJob:
+        try:
+            return self.client().get_live_record_job(job_id=job_id).record_job
+        except NotFoundError as exc:
+            self.fail(label, missing or exc)
+        except IceError as exc:
+            self.fail(label, exc)
+
+    @staticmethod
+    def _outputs(job: LiveRecordJob, declared: Mapping[str, Any], *, origin: str) -> dict[str, Any]:
+        outputs: dict[str, Any] = job_inputs_from_api(job, declared)
+        for key in ("adopt_job_id", *JOB_BEHAVIOUR_INPUTS):
+            if declared.get(key) is not None:
+                outputs[key] = declared[key]
+        outputs.update(
+            {
+                "job_id": job.job_id,
+                "status": job.status,
+                "create_time": job.create_time,
+                "template_name": job.template_name,
+                "adopted": origin != ORIGIN_SUBMITTED,
+                "origin": origin,
+            }
+        )
+        return {key: value for key, value in outputs.items() if value is not None}
+
+
+__all__ = ["LiveRecordJobProvider"]

@@ -1,0 +1,260 @@
+"""``LiveRecordTemplateProvider``: the engine side of ``LiveRecordTemplate``.
+
+In the order every provider here follows: schema (the API field table), check, diff, create, read, update,
+delete. A template has full CRUD: name and formats update in place; ``adopt_template_id`` tracks an existing
+template instead of creating one (``pulumi import`` does not work for dynamic resources, pulumi/pulumi#16175).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+
+from pulumi_ims_record.ice import (
+    AuthorizationError,
+    IceError,
+    LiveRecordTemplate,
+    NotFoundError,
+    OutcomeUnknownError,
+    RecordFormat,
+)
+
+from . import _rules as rules
+from ._base import ProviderBase, differs, parse_api_time, without_provider
+from ._checks import TEMPLATE_INPUTS, check_template, is_unknown, plain_number
+
+# --- schema: snake_case property → ice.RecordFormat field (PascalCase API names live in ice/) ---
+
+UPDATABLE = ("name", "record_formats")
+RECENT_WINDOW = timedelta(minutes=10)
+"""After an ambiguous CreateLiveRecordTemplate, a template with the same name and formats created this
+recently is taken to be ours."""
+
+
+def formats_to_api(formats: Sequence[Mapping[str, Any]]) -> list[RecordFormat]:
+    return [
+        RecordFormat(
+            format=str(item["format"]),
+            oss_object_prefix=item.get("oss_object_prefix"),
+            slice_oss_object_prefix=item.get("slice_oss_object_prefix"),
+            slice_duration=plain_number(item.get("slice_duration")),
+            cycle_duration=plain_number(item.get("cycle_duration")),
+        )
+        for item in formats
+    ]
+
+
+def format_from_api(record_format: RecordFormat, declared: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A format as the service reports it, in input form. A prefix the user left unset is the service's
+    default, not drift, so it stays unset; missing durations are the documented defaults."""
+    is_m3u8 = record_format.format == "m3u8"
+    values: dict[str, Any] = {
+        "format": record_format.format,
+        "oss_object_prefix": record_format.oss_object_prefix,
+        "slice_oss_object_prefix": record_format.slice_oss_object_prefix if is_m3u8 else None,
+        "slice_duration": (record_format.slice_duration or rules.DEFAULT_SLICE_DURATION) if is_m3u8 else None,
+        "cycle_duration": record_format.cycle_duration or rules.DEFAULT_CYCLE_DURATION,
+    }
+    if declared is not None:
+        for key in ("oss_object_prefix", "slice_oss_object_prefix"):
+            if declared.get(key) is None:
+                values[key] = None
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def formats_from_api(
+    record_formats: Sequence[RecordFormat], declared: Sequence[Mapping[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """The service's formats, in the order the user declared them (the service may list them differently)."""
+    by_format = {str(item.get("format")): item for item in declared or () if isinstance(item, Mapping)}
+    order = list(by_format)
+    converted = [format_from_api(item, by_format.get(item.format)) for item in record_formats]
+    return sorted(
+        converted, key=lambda item: order.index(item["format"]) if item["format"] in order else len(order)
+    )
+
+
+def canonical_formats(formats: Any) -> Any:
+    """Formats compared as a set keyed by format (each may appear once), numbers as ints."""
+    if not isinstance(formats, list | tuple):
+        return plain_number(formats)
+    entries = [plain_number(dict(item)) if isinstance(item, Mapping) else item for item in formats]
+    return sorted(entries, key=lambda item: str(item.get("format")) if isinstance(item, dict) else "")
+
+
+class LiveRecordTemplateProvider(ProviderBase):
+    """CRUD of a custom live-recording template (CreateLiveRecordTemplate and friends)."""
+
+    kind = "LiveRecordTemplate"
+
+    # --- check ---
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs, failures = check_template(news)
+        return CheckResult(inputs, [CheckFailure(path, reason) for path, reason in failures])
+
+    # --- diff ---
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [key for key in UPDATABLE if self._differs(key, olds.get(key), news.get(key))]
+        replaces = []
+        adopt = news.get("adopt_template_id")
+        # Removing adopt_template_id after adoption changes nothing; pointing it at another template does.
+        if adopt is not None and (is_unknown(adopt) or adopt != id_):
+            replaces.append("adopt_template_id")
+        return DiffResult(changes=bool(changed or replaces), replaces=replaces, delete_before_replace=False)
+
+    @staticmethod
+    def _differs(key: str, old: Any, new: Any) -> bool:
+        if key == "record_formats" and not is_unknown(new):
+            return differs(canonical_formats(old), canonical_formats(new))
+        return differs(old, new)
+
+    # --- create ---
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = without_provider(props)
+        label = f"'{inputs.get('name')}'"
+        adopt = inputs.get("adopt_template_id")
+        if adopt:
+            template = self._get(adopt, label, missing=f"adopt_template_id: no template {adopt!r} exists")
+            mismatches = self._mismatches(inputs, template)
+            if mismatches:
+                self.fail(
+                    label,
+                    f"adopt_template_id {adopt!r} does not match the declared inputs: "
+                    + "; ".join(mismatches)
+                    + ". Change the inputs to match it, or drop adopt_template_id to create a new one",
+                )
+            return CreateResult(template.template_id, self._outputs(template, inputs, adopted=True))
+        client = self.client()
+        try:
+            template_id = client.create_live_record_template(
+                name=inputs["name"], record_formats=formats_to_api(inputs["record_formats"])
+            ).template_id
+        except OutcomeUnknownError as exc:
+            found = self._find_recent(inputs, label)
+            if found is None:
+                self.fail(
+                    label, f"{exc}. No matching template appeared, so none was created; it is safe to retry"
+                )
+            self.warn(
+                f"{self.kind} {label}: CreateLiveRecordTemplate had an unknown outcome; "
+                f"adopting the matching template {found.template_id} it created"
+            )
+            return CreateResult(found.template_id, self._outputs(found, inputs, adopted=True))
+        except IceError as exc:
+            self.fail(label, exc)
+        template = self._get(template_id, label)
+        return CreateResult(template_id, self._outputs(template, inputs, adopted=False))
+
+    def _find_recent(self, inputs: Mapping[str, Any], label: str) -> LiveRecordTemplate | None:
+        """The newest custom template with these name and formats created within ``RECENT_WINDOW``."""
+        horizon = datetime.now(timezone.utc) - RECENT_WINDOW
+        try:
+            for template in self.client().iter_live_record_templates(
+                keyword=inputs["name"], type="custom", sort_by="desc"
+            ):
+                if parse_api_time(template.create_time) < horizon:
+                    break
+                if template.name == inputs["name"] and not self._mismatches(inputs, template):
+                    return template
+        except IceError as exc:
+            self.fail(label, exc)
+        return None
+
+    def _mismatches(self, inputs: Mapping[str, Any], template: LiveRecordTemplate) -> list[str]:
+        problems = []
+        if template.name != inputs.get("name"):
+            problems.append(f"name is {template.name!r}, declared {inputs.get('name')!r}")
+        declared = inputs.get("record_formats") or []
+        actual = formats_from_api(template.record_formats, declared)
+        if canonical_formats(actual) != canonical_formats(declared):
+            problems.append(
+                f"record_formats are {canonical_formats(actual)}, declared {canonical_formats(declared)}"
+            )
+        return problems
+
+    # --- read ---
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        olds = without_provider(props)
+        label = f"'{olds.get('name')}' ({id_})"
+        try:
+            template = self.client().get_live_record_template(template_id=id_).record_template
+        except NotFoundError:
+            return ReadResult("", {})  # deleted outside Pulumi
+        except IceError as exc:
+            self.fail(label, exc)
+        declared = {key: olds[key] for key in TEMPLATE_INPUTS if key in olds}
+        outputs = self._outputs(template, declared, adopted=bool(olds.get("adopted")))
+        inputs = {key: outputs[key] for key in TEMPLATE_INPUTS if key in outputs}
+        return ReadResult(id_, outputs, inputs=inputs)
+
+    # --- update ---
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = without_provider(news)
+        label = f"'{inputs.get('name')}' ({id_})"
+        try:
+            self.client().update_live_record_template(
+                template_id=id_, name=inputs["name"], record_formats=formats_to_api(inputs["record_formats"])
+            )
+        except IceError as exc:
+            self.fail(label, exc)
+        template = self._get(id_, label)
+        return UpdateResult(self._outputs(template, inputs, adopted=bool(olds.get("adopted"))))
+
+    # --- delete ---
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        label = f"'{props.get('name')}' ({id_})"
+        if props.get("type") == "system":
+            self.warn(f"{self.kind} {label} is a system template; it was removed from the stack, not deleted")
+            return
+        try:
+            self.client().delete_live_record_template(template_id=id_)
+        except NotFoundError:
+            return  # already gone: the goal of delete is reached
+        except AuthorizationError as exc:
+            if "SystemTemplate" in (exc.code or ""):
+                self.warn(
+                    f"{self.kind} {label} is a system template; it was removed from the stack, not deleted"
+                )
+                return
+            self.fail(label, exc)
+        except IceError as exc:
+            self.fail(label, exc)
+
+    # --- helpers ---
+
+    def _get(self, template_id: str, label: str, *, missing: str | None = None) -> LiveRecordTemplate:
+        try:
+            return self.client().get_live_record_template(template_id=template_id).record_template
+        except NotFoundError as exc:
+            self.fail(label, missing or exc)
+        except IceError as exc:
+            self.fail(label, exc)
+
+    @staticmethod
+    def _outputs(
+        template: LiveRecordTemplate, declared: Mapping[str, Any], *, adopted: bool
+    ) -> dict[str, Any]:
+        outputs: dict[str, Any] = {
+            "name": template.name,
+            "record_formats": formats_from_api(template.record_formats, declared.get("record_formats")),
+            "template_id": template.template_id,
+            "type": template.type,
+            "create_time": template.create_time,
+            "last_modified": template.last_modified,
+            "adopted": adopted,
+        }
+        if declared.get("adopt_template_id"):
+            outputs["adopt_template_id"] = declared["adopt_template_id"]
+        return {key: value for key, value in outputs.items() if value is not None}
+
+
+__all__ = ["LiveRecordTemplateProvider"]
