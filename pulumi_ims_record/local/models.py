@@ -1,0 +1,749 @@
+"""The backend of the local IMS: templates, jobs, recorded files, their statuses and every validation rule.
+
+Testable without HTTP (the shape of moto's ``models.py``): the wire layer decodes parameters into plain Python
+values (strings, parsed JSON) and calls one method per operation; this module checks them against the
+documented rules, keeps the state in SQLite and drives the recorder. The recorder reports back through
+``RecorderEvents`` (``on_status``, ``on_file``, ``on_gave_up``), which this class implements.
+
+Status model: a job is ``initial`` when submitted, ``started`` while the recorder pulls the stream, ``paused``
+while the stream is interrupted. A job whose stream could not be pulled for ``--pull-timeout`` seconds *gave
+up*: it reports ``paused`` for ever and is never restarted (the API has no ``stopped``/``finished`` value)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from pulumi_ims_record.local import _bucket_files, storage
+from pulumi_ims_record.local._records import (
+    DEFAULT_CYCLE_DURATION,
+    DEFAULT_SLICE_DURATION,
+    JOB_STATUSES,
+    STATUS_INITIAL,
+    STATUS_PAUSED,
+    STATUS_STARTED,
+    TEMPLATE_TYPE_CUSTOM,
+    TEMPLATE_TYPE_SYSTEM,
+    Job,
+    Page,
+    RecordFile,
+    Template,
+    TemplateFormat,
+)
+from pulumi_ims_record.local.db import Database
+from pulumi_ims_record.local.exceptions import (
+    InvalidParameter,
+    MissingParameter,
+    OperationDenied,
+    job_not_found,
+    template_not_found,
+)
+from pulumi_ims_record.local.recorder import FormatSpec, RecordedFile, RecordingSpec
+
+logger = logging.getLogger(__name__)
+
+# Limits where the public documentation is silent (documented in docs/local-ims.md).
+MAX_NAME_CHARS = 128
+MAX_URL_CHARS = 1024
+MAX_ID_CHARS = 128
+MAX_KEYWORD_CHARS = 128
+MAX_IDS_PER_REQUEST = 100
+MAX_PREFIX_BYTES = storage.MAX_PREFIX_BYTES
+SLICE_DURATION_RANGE = (5, 30)
+CYCLE_DURATION_RANGE = (5, 21600)
+TEMPLATE_PAGE_SIZE_RANGE = (1, 100)
+JOB_PAGE_SIZE_RANGE = (1, 100)
+FILE_PAGE_SIZE_RANGE = (5, 30)
+JOB_WINDOW = timedelta(days=30)
+FILE_WINDOW = timedelta(days=4)
+RECORD_FORMATS = ("m3u8", "mp4", "flv")
+OUTPUT_TYPES = ("oss", "vod")
+SORT_ORDERS = ("asc", "desc")
+
+
+SYSTEM_TEMPLATE_TIME = "2020-11-09T00:00:00Z"
+SYSTEM_TEMPLATES = (
+    Template(
+        template_id="ims-system-m3u8",
+        name="System: HLS (m3u8, 30 s slices)",
+        type=TEMPLATE_TYPE_SYSTEM,
+        create_time=SYSTEM_TEMPLATE_TIME,
+        last_modified=SYSTEM_TEMPLATE_TIME,
+        formats=(
+            TemplateFormat(
+                format="m3u8",
+                oss_object_prefix="record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}",
+                slice_oss_object_prefix="record/{JobId}/{UnixTimestamp}_{Sequence}",
+                slice_duration=30,
+                cycle_duration=DEFAULT_CYCLE_DURATION,
+            ),
+        ),
+    ),
+    Template(
+        template_id="ims-system-m3u8-mp4",
+        name="System: HLS (m3u8, 30 s slices) + MP4 (6 h)",
+        type=TEMPLATE_TYPE_SYSTEM,
+        create_time=SYSTEM_TEMPLATE_TIME,
+        last_modified=SYSTEM_TEMPLATE_TIME,
+        formats=(
+            TemplateFormat(
+                format="m3u8",
+                oss_object_prefix="record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}",
+                slice_oss_object_prefix="record/{JobId}/{UnixTimestamp}_{Sequence}",
+                slice_duration=30,
+                cycle_duration=DEFAULT_CYCLE_DURATION,
+            ),
+            TemplateFormat(
+                format="mp4",
+                oss_object_prefix="record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}",
+                cycle_duration=DEFAULT_CYCLE_DURATION,
+            ),
+        ),
+    ),
+)
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_INT_TEXT = re.compile(r"[+-]?\d{1,18}")
+
+
+class RecorderLike(Protocol):
+    """What the backend needs from ``recorder.Recorder`` (a fake implements the same in tests)."""
+
+    def start(self, spec: RecordingSpec) -> None: ...
+
+    def stop(self, job_id: str) -> None: ...
+
+    def stop_all(self) -> None: ...
+
+
+class EventSink(Protocol):
+    """Where job events go (``callbacks.CallbackSender``): never blocks, never raises."""
+
+    def send(self, url: str, event_type: str, message_body: Mapping[str, object]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A page plus the paging parameters actually applied (echoed in the response)."""
+
+    page_no: int
+    page_size: int
+    sort_by: str
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    record_id: str
+    code: str
+    message: str
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime(_TIME_FORMAT)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_resource_id() -> str:
+    """A UUID-v1-style id like the documentation's examples, with a random node instead of the host's MAC."""
+    return str(uuid.uuid1(node=random.getrandbits(48) | 0x010000000000))
+
+
+# --- value checks -------------------------------------------------------------------------------------------
+
+
+def _has_control_characters(value: str) -> bool:
+    return any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value)
+
+
+def require_text(parameter: str, value: object, *, max_chars: int) -> str:
+    if value is None or value == "":
+        raise MissingParameter(parameter)
+    return optional_text(parameter, value, max_chars=max_chars) or ""
+
+
+def optional_text(parameter: str, value: object, *, max_chars: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidParameter(parameter, f"must be a string, got {type(value).__name__}")
+    if len(value) > max_chars:
+        raise InvalidParameter(parameter, f"must be at most {max_chars} characters, got {len(value)}")
+    if _has_control_characters(value):
+        raise InvalidParameter(parameter, "must not contain control characters")
+    return value
+
+
+def require_name(parameter: str, value: object) -> str:
+    name = require_text(parameter, value, max_chars=MAX_NAME_CHARS)
+    if not name.strip():
+        raise InvalidParameter(parameter, "must not be blank")
+    return name
+
+
+def optional_int(parameter: str, value: object, low: int, high: int) -> int | None:
+    """An integer given as a JSON number or a decimal string (flattened/query form); bools are refused."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidParameter(parameter, "must be an integer, got a boolean")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
+        number = int(value.strip())
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        raise InvalidParameter(parameter, f"must be an integer, got {value!r:.40}")
+    if not low <= number <= high:
+        raise InvalidParameter(parameter, f"must be between {low} and {high}, got {number}")
+    return number
+
+
+def optional_choice(
+    parameter: str, value: object, choices: Sequence[str], *, fold_case: bool = False
+) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidParameter(parameter, f"must be one of {', '.join(choices)}")
+    candidate = value.lower() if fold_case else value
+    if candidate not in choices:
+        raise InvalidParameter(parameter, f"must be one of {', '.join(choices)}, got {value[:40]!r}")
+    return candidate
+
+
+def optional_time(parameter: str, value: object) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 40:
+        raise InvalidParameter(parameter, "must be a UTC time like 2022-07-20T02:48:58Z")
+    try:
+        moment = datetime.strptime(value, _TIME_FORMAT)
+    except ValueError:
+        raise InvalidParameter(
+            parameter, f"must be a UTC time like 2022-07-20T02:48:58Z, got {value!r}"
+        ) from None
+    return moment.replace(tzinfo=timezone.utc)
+
+
+def time_window(start: object, end: object, limit: timedelta) -> tuple[str | None, str | None]:
+    start_time = optional_time("StartTime", start)
+    end_time = optional_time("EndTime", end)
+    if start_time and end_time:
+        if end_time < start_time:
+            raise InvalidParameter("EndTime", "must not be earlier than StartTime")
+        if end_time - start_time > limit:
+            raise InvalidParameter("EndTime", f"EndTime - StartTime must be at most {limit.days} days")
+    return (
+        format_time(start_time) if start_time else None,
+        format_time(end_time) if end_time else None,
+    )
+
+
+def id_list(parameter: str, values: object) -> list[str]:
+    if values is None:
+        return []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise InvalidParameter(parameter, "must be a list of strings")
+    if len(values) > MAX_IDS_PER_REQUEST:
+        raise InvalidParameter(parameter, f"must list at most {MAX_IDS_PER_REQUEST} ids, got {len(values)}")
+    for value in values:
+        optional_text(parameter, value, max_chars=MAX_ID_CHARS)
+    return list(dict.fromkeys(values))
+
+
+def validate_bucket_name(parameter: str, value: object) -> str:
+    """OSS rules (``storage.validate_bucket_name``): 3-63 lower-case letters, digits and hyphens."""
+    bucket = require_text(parameter, value, max_chars=63)
+    problem = storage.validate_bucket_name(bucket)
+    if problem is not None:
+        raise InvalidParameter(parameter, problem)
+    return bucket
+
+
+def validate_object_prefix(
+    parameter: str, value: object, validate: Callable[[str], str | None]
+) -> str | None:
+    """A prefix checked by ``storage`` (variables, length, an object key that cannot leave its bucket)."""
+    prefix = optional_text(parameter, value, max_chars=4 * MAX_PREFIX_BYTES)
+    if prefix is None:
+        return None
+    problem = validate(prefix)
+    if problem is not None:
+        raise InvalidParameter(parameter, problem)
+    return prefix
+
+
+def validate_record_formats(parameter: str, value: object) -> tuple[TemplateFormat, ...]:
+    if value is None or value == "":
+        raise MissingParameter(parameter)
+    if not isinstance(value, list):
+        raise InvalidParameter(parameter, "must be a JSON array of RecordFormat objects")
+    if not value:
+        raise InvalidParameter(parameter, "must list at least one format")
+    formats: list[TemplateFormat] = []
+    for index, entry in enumerate(value, start=1):
+        where = f"{parameter}.{index}"
+        if not isinstance(entry, Mapping):
+            raise InvalidParameter(where, "must be an object with Format and its prefixes")
+        record_format = optional_choice(
+            f"{where}.Format", entry.get("Format"), RECORD_FORMATS, fold_case=True
+        )
+        if record_format is None:
+            raise MissingParameter(f"{where}.Format")
+        object_prefix = validate_object_prefix(
+            f"{where}.OssObjectPrefix", entry.get("OssObjectPrefix"), storage.validate_oss_object_prefix
+        )
+        slice_prefix = validate_object_prefix(
+            f"{where}.SliceOssObjectPrefix", entry.get("SliceOssObjectPrefix"), storage.validate_slice_prefix
+        )
+        slice_duration = optional_int(
+            f"{where}.SliceDuration", entry.get("SliceDuration"), *SLICE_DURATION_RANGE
+        )
+        cycle_duration = optional_int(
+            f"{where}.CycleDuration", entry.get("CycleDuration"), *CYCLE_DURATION_RANGE
+        )
+        if record_format == "m3u8":
+            if slice_prefix is None:
+                raise MissingParameter(f"{where}.SliceOssObjectPrefix")
+            if slice_duration is None:
+                raise MissingParameter(f"{where}.SliceDuration")
+        if any(f.format == record_format for f in formats):
+            raise InvalidParameter(where, f"format {record_format} is listed twice")
+        formats.append(
+            TemplateFormat(record_format, object_prefix, slice_prefix, slice_duration, cycle_duration)
+        )
+    return tuple(formats)
+
+
+def _paging(
+    page_no: object, page_size: object, sort_by: object, size_range: tuple[int, int], default_sort: str
+) -> Listing:
+    number = optional_int("PageNo", page_no, 1, 10**9) or 1
+    size = optional_int("PageSize", page_size, *size_range) or 10
+    order = optional_choice("SortBy", sort_by, SORT_ORDERS, fold_case=True) or default_sort
+    return Listing(number, size, order)
+
+
+def _required_mapping(parameter: str, value: object) -> Mapping[str, object]:
+    if value is None or value == "":
+        raise MissingParameter(parameter)
+    if not isinstance(value, Mapping):
+        raise InvalidParameter(parameter, "must be a JSON object")
+    return value
+
+
+def validate_stream_url(parameter: str, value: object) -> str:
+    url = require_text(parameter, value, max_chars=MAX_URL_CHARS)
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "rtmp" or not parts.hostname or any(ch.isspace() for ch in url):
+        raise InvalidParameter(
+            parameter, "must be an rtmp:// URL with a host, e.g. rtmp://127.0.0.1/live/stream"
+        )
+    return url
+
+
+def validate_notify_url(parameter: str, value: object) -> str | None:
+    url = optional_text(parameter, value, max_chars=MAX_URL_CHARS)
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(ch.isspace() for ch in url):
+        raise InvalidParameter(parameter, "must be an http:// or https:// URL with a host")
+    return url
+
+
+def format_specs(template: Template) -> tuple[FormatSpec, ...]:
+    """The recorder's view of a template: one spec per format with the documented defaults applied."""
+    return tuple(
+        FormatSpec(
+            format=f.format,
+            oss_object_prefix=f.oss_object_prefix,
+            slice_oss_object_prefix=f.slice_oss_object_prefix,
+            slice_duration=f.slice_duration or DEFAULT_SLICE_DURATION,
+            cycle_duration=f.cycle_duration or DEFAULT_CYCLE_DURATION,
+        )
+        for f in template.formats
+    )
+
+
+# --- the backend --------------------------------------------------------------------------------------------
+
+
+class Backend:
+    """State and rules of the local IMS. Thread-safe; the recorder calls back from its own threads."""
+
+    def __init__(
+        self,
+        db: Database,
+        data_dir: Path,
+        *,
+        events: EventSink | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.db = db
+        self.data_dir = data_dir
+        self.events = events
+        self.clock = clock
+        self.public_base_url = "http://127.0.0.1"
+        self._recorder: RecorderLike | None = None
+        self._recorder_lock = threading.Lock()
+        for template in SYSTEM_TEMPLATES:
+            db.insert_template(template, replace_system=True)
+
+    # --- wiring ---------------------------------------------------------------------------------------------
+
+    def attach_recorder(self, recorder: RecorderLike) -> None:
+        self._recorder = recorder
+
+    @property
+    def recorder(self) -> RecorderLike:
+        if self._recorder is None:
+            raise RuntimeError("no recorder attached to the backend")
+        return self._recorder
+
+    def bucket_dir(self, bucket: str) -> Path:
+        return self.data_dir / "buckets" / bucket
+
+    def record_url(self, bucket: str, object_key: str) -> str:
+        return f"{self.public_base_url}/_buckets/{bucket}/{object_key}"
+
+    def recording_spec(self, job: Job) -> RecordingSpec:
+        return RecordingSpec(
+            job_id=job.job_id,
+            stream_url=job.stream_url,
+            bucket_dir=self.bucket_dir(job.bucket),
+            work_dir=self.data_dir / "work" / job.job_id,
+            formats=format_specs(job.template_snapshot),
+        )
+
+    def resume_jobs(self) -> int:
+        """After a (re)start: hand every job that has not given up to the recorder again."""
+        jobs = self.db.jobs_to_resume()
+        for job in jobs:
+            self._start_recording(job)
+        return len(jobs)
+
+    def _start_recording(self, job: Job) -> None:
+        try:
+            self.recorder.start(self.recording_spec(job))
+        except Exception:
+            # The job stays acknowledged; the recorder's own pull timeout decides when it gives up.
+            logger.exception("recorder failed to start job %s", job.job_id)
+
+    # --- templates ------------------------------------------------------------------------------------------
+
+    def create_template(self, name: object, record_formats: object) -> Template:
+        checked_name = require_name("Name", name)
+        formats = validate_record_formats("RecordFormat", record_formats)
+        now = format_time(self.clock())
+        template = Template(new_resource_id(), checked_name, TEMPLATE_TYPE_CUSTOM, now, now, formats)
+        self.db.insert_template(template)
+        return template
+
+    def get_template(self, template_id: object, job_id: object = None) -> Template:
+        checked_id = require_text("TemplateId", template_id, max_chars=MAX_ID_CHARS)
+        checked_job_id = optional_text("JobId", job_id, max_chars=MAX_ID_CHARS)
+        if checked_job_id:
+            job = self.db.get_job(checked_job_id)
+            if job is None:
+                raise job_not_found(checked_job_id)
+            if job.template_snapshot.template_id != checked_id:
+                raise template_not_found(checked_id)
+            return job.template_snapshot
+        template = self.db.get_template(checked_id)
+        if template is None:
+            raise template_not_found(checked_id)
+        return template
+
+    def _custom_template(self, template_id: object, verb: str) -> str:
+        checked_id = require_text("TemplateId", template_id, max_chars=MAX_ID_CHARS)
+        template = self.db.get_template(checked_id)
+        if template is None:
+            raise template_not_found(checked_id)
+        if template.type == TEMPLATE_TYPE_SYSTEM:
+            raise OperationDenied(
+                "OperationDenied.SystemTemplate", f"The system template {checked_id!r} cannot be {verb}."
+            )
+        return checked_id
+
+    def update_template(self, template_id: object, name: object, record_formats: object) -> None:
+        checked_id = self._custom_template(template_id, "updated")
+        checked_name = require_name("Name", name)
+        formats = validate_record_formats("RecordFormat", record_formats)
+        if not self.db.update_template(checked_id, checked_name, formats, format_time(self.clock())):
+            raise template_not_found(checked_id)
+
+    def delete_template(self, template_id: object) -> None:
+        checked_id = self._custom_template(template_id, "deleted")
+        if not self.db.delete_template(checked_id):
+            raise template_not_found(checked_id)
+
+    def list_templates(
+        self,
+        *,
+        keyword: object = None,
+        template_type: object = None,
+        template_ids: object = None,
+        page_no: object = None,
+        page_size: object = None,
+        sort_by: object = None,
+    ) -> tuple[Page[Template], Listing]:
+        listing = _paging(page_no, page_size, sort_by, TEMPLATE_PAGE_SIZE_RANGE, "desc")
+        page = self.db.list_templates(
+            keyword=optional_text("Keyword", keyword, max_chars=MAX_KEYWORD_CHARS),
+            template_type=optional_choice(
+                "Type", template_type, (TEMPLATE_TYPE_SYSTEM, TEMPLATE_TYPE_CUSTOM)
+            ),
+            template_ids=id_list("TemplateIds", template_ids),
+            descending=listing.sort_by == "desc",
+            offset=(listing.page_no - 1) * listing.page_size,
+            limit=listing.page_size,
+        )
+        return page, listing
+
+    # --- jobs -----------------------------------------------------------------------------------------------
+
+    def submit_job(
+        self,
+        *,
+        name: object,
+        stream_input: object,
+        record_output: object,
+        template_id: object,
+        notify_url: object = None,
+    ) -> Job:
+        checked_name = require_name("Name", name)
+        stream = _required_mapping("StreamInput", stream_input)
+        stream_type = optional_choice("StreamInput.Type", stream.get("Type"), ("rtmp",), fold_case=True)
+        if stream_type is None:
+            raise MissingParameter("StreamInput.Type")
+        stream_url = validate_stream_url("StreamInput.Url", stream.get("Url"))
+        output = _required_mapping("RecordOutput", record_output)
+        output_type = optional_choice("RecordOutput.Type", output.get("Type"), OUTPUT_TYPES, fold_case=True)
+        if output_type is None:
+            raise MissingParameter("RecordOutput.Type")
+        bucket = validate_bucket_name("RecordOutput.Bucket", output.get("Bucket"))
+        endpoint = optional_text("RecordOutput.Endpoint", output.get("Endpoint"), max_chars=255) or None
+        checked_notify_url = validate_notify_url("NotifyUrl", notify_url)
+        checked_template_id = require_text("TemplateId", template_id, max_chars=MAX_ID_CHARS)
+        template = self.db.get_template(checked_template_id)
+        if template is None:
+            raise template_not_found(checked_template_id)
+        job = Job(
+            job_id=new_resource_id(),
+            name=checked_name,
+            notify_url=checked_notify_url,
+            create_time=format_time(self.clock()),
+            stream_type=stream_type,
+            stream_url=stream_url,
+            output_type=output_type,
+            bucket=bucket,
+            endpoint=endpoint,
+            template_id=template.template_id,
+            template_name=template.name,
+            template_snapshot=template,
+            status=STATUS_INITIAL,
+            gave_up=False,
+        )
+        self.db.insert_job(job)
+        self._notify_status(job)
+        self._start_recording(job)
+        return job
+
+    def get_job(self, job_id: object) -> Job:
+        checked_id = require_text("JobId", job_id, max_chars=MAX_ID_CHARS)
+        job = self.db.get_job(checked_id)
+        if job is None:
+            raise job_not_found(checked_id)
+        return job
+
+    def list_jobs(
+        self,
+        *,
+        keyword: object = None,
+        start_time: object = None,
+        end_time: object = None,
+        status: object = None,
+        page_no: object = None,
+        page_size: object = None,
+        sort_by: object = None,
+    ) -> tuple[Page[Job], Listing]:
+        listing = _paging(page_no, page_size, sort_by, JOB_PAGE_SIZE_RANGE, "desc")
+        start, end = time_window(start_time, end_time, JOB_WINDOW)
+        page = self.db.list_jobs(
+            keyword=optional_text("Keyword", keyword, max_chars=MAX_KEYWORD_CHARS),
+            start_time=start,
+            end_time=end,
+            status=optional_choice("Status", status, JOB_STATUSES),
+            descending=listing.sort_by == "desc",
+            offset=(listing.page_no - 1) * listing.page_size,
+            limit=listing.page_size,
+        )
+        return page, listing
+
+    def remove_job(self, job_id: str) -> bool:
+        """Out of band (admin API): the job vanishes; its recorder is stopped first so open files are kept."""
+        if self.db.get_job(job_id) is None:
+            return False
+        try:
+            self.recorder.stop(job_id)
+        except Exception:
+            logger.exception("recorder failed to stop job %s", job_id)
+        return self.db.delete_job(job_id)
+
+    # --- files ----------------------------------------------------------------------------------------------
+
+    def list_files(
+        self,
+        *,
+        job_ids: object = None,
+        start_time: object = None,
+        end_time: object = None,
+        record_format: object = None,
+        page_no: object = None,
+        page_size: object = None,
+        sort_by: object = None,
+    ) -> tuple[Page[RecordFile], Listing]:
+        listing = _paging(page_no, page_size, sort_by, FILE_PAGE_SIZE_RANGE, "asc")
+        start, end = time_window(start_time, end_time, FILE_WINDOW)
+        page = self.db.list_files(
+            job_ids=id_list("JobIds", job_ids),
+            start_time=start,
+            end_time=end,
+            record_format=optional_choice("RecordFormat", record_format, RECORD_FORMATS, fold_case=True),
+            descending=listing.sort_by == "desc",
+            offset=(listing.page_no - 1) * listing.page_size,
+            limit=listing.page_size,
+        )
+        return page, listing
+
+    def files_of_job(self, job_id: str) -> list[RecordFile]:
+        return self.db.files_of_job(job_id)
+
+    def delete_files(self, record_ids: object, remove_file: bool = False) -> list[DeleteResult]:
+        ids = id_list("RecordIds", record_ids)
+        if not ids:
+            raise MissingParameter("RecordIds")
+        found = self.db.get_files(ids)
+        results: list[DeleteResult] = []
+        deleted: list[str] = []
+        for record_id in ids:
+            record = found.get(record_id)
+            if record is None:
+                results.append(
+                    DeleteResult(
+                        record_id, "InvalidRecordId.NotFound", "The specified RecordId does not exist."
+                    )
+                )
+                continue
+            if remove_file:
+                try:
+                    _bucket_files.remove_record_objects(
+                        self.bucket_dir(record.bucket), record.object_key, record.format
+                    )
+                except OSError as error:
+                    results.append(
+                        DeleteResult(
+                            record_id, "DeleteFileFailed", f"The file could not be removed: {error.strerror}"
+                        )
+                    )
+                    continue
+            deleted.append(record_id)
+            results.append(DeleteResult(record_id, "OK", "OK"))
+        self.db.delete_files(deleted)
+        return results
+
+    # --- recorder events ------------------------------------------------------------------------------------
+
+    def on_status(self, job_id: str, status: str) -> None:
+        if status not in (STATUS_STARTED, STATUS_PAUSED):
+            logger.warning("recorder reported unknown status %r for job %s", status, job_id)
+            return
+        outcome = self.db.set_job_status(job_id, status)
+        if outcome is not None and outcome[1]:
+            self._notify_status(outcome[0])
+
+    def on_gave_up(self, job_id: str) -> None:
+        outcome = self.db.set_job_status(job_id, STATUS_PAUSED, gave_up=True)
+        if outcome is not None and outcome[1]:
+            self._notify_status(outcome[0])
+
+    def on_file(self, file: RecordedFile) -> None:
+        job = self.db.get_job(file.job_id)
+        if job is None:
+            logger.warning("file %s reported for unknown job %s; not recorded", file.object_key, file.job_id)
+            return
+        record = RecordFile(
+            record_id=new_resource_id(),
+            job_id=job.job_id,
+            job_name=job.name,
+            stream_url=job.stream_url,
+            format=file.format,
+            output_type=job.output_type,
+            bucket=job.bucket,
+            endpoint=job.endpoint,
+            object_key=file.object_key,
+            start_time=format_time(file.start_time),
+            end_time=format_time(file.end_time),
+            duration=float(file.duration),
+            width=int(file.width),
+            height=int(file.height),
+            create_time=format_time(self.clock()),
+        )
+        if self.db.insert_file(record) and job.notify_url and self.events is not None:
+            self.events.send(job.notify_url, "LiveRecordFileCreated", self.file_message(record))
+
+    # --- callbacks ------------------------------------------------------------------------------------------
+
+    def _notify_status(self, job: Job) -> None:
+        if job.notify_url and self.events is not None:
+            self.events.send(
+                job.notify_url,
+                "LiveRecordTaskStatus",
+                {
+                    "JobId": job.job_id,
+                    "JobName": job.name,
+                    "Status": job.status,
+                    "StreamUrl": job.stream_url,
+                    "TemplateId": job.template_id,
+                    "GaveUp": job.gave_up,
+                },
+            )
+
+    def file_message(self, record: RecordFile) -> dict[str, object]:
+        return {
+            "JobId": record.job_id,
+            "JobName": record.job_name,
+            "RecordId": record.record_id,
+            "Format": record.format,
+            "RecordUrl": self.record_url(record.bucket, record.object_key),
+            "Bucket": record.bucket,
+            "Object": record.object_key,
+            "StartTime": record.start_time,
+            "EndTime": record.end_time,
+            "Duration": record.duration,
+            "Width": record.width,
+            "Height": record.height,
+        }
+
+
+def record_output_json(record: RecordFile) -> str:
+    """ListLiveRecordFiles returns RecordOutput as a JSON string (unlike the job operations)."""
+    output: dict[str, str] = {"Type": record.output_type, "Bucket": record.bucket}
+    if record.endpoint:
+        output["Endpoint"] = record.endpoint
+    return json.dumps(output, separators=(",", ":"))

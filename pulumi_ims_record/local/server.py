@@ -1,0 +1,695 @@
+"""The HTTP wire layer of the local IMS: the API listener, bucket playback, and the loopback-only admin
+listener.
+
+``LocalIms`` puts the pieces together (SQLite, backend, recorder, callbacks, faults, auth) and runs two
+``ThreadingHTTPServer``s speaking HTTP/1.1 with keep-alive. Tests start it in-process (``with
+LocalIms(...)``); ``python -m pulumi_ims_record.local`` runs it as a process.
+
+Order of work for an API request: route on the action (``x-acs-action`` header, else the ``Action`` query
+parameter) and count it; read the body (at most 1 MiB, else 413 without keeping the rest in memory); check the
+version; decide injected faults (before anything is applied); verify the signature; apply the operation;
+answer JSON."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import mimetypes
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from pulumi_ims_record.local import storage
+from pulumi_ims_record.local._operations import OPERATIONS, Params, render_file
+from pulumi_ims_record.local._records import ACTIONS, API_VERSION
+from pulumi_ims_record.local.auth import AccessKey, Authenticator, SignedRequest
+from pulumi_ims_record.local.callbacks import DEFAULT_USER_ID, CallbackSender
+from pulumi_ims_record.local.db import DATABASE_FILE_NAME, Database
+from pulumi_ims_record.local.exceptions import (
+    ImsApiError,
+    InvalidAction,
+    InvalidParameter,
+    RequestEntityTooLarge,
+    UnsupportedHttpMethod,
+)
+from pulumi_ims_record.local.faults import FaultInjector, FaultSettings, FaultSettingsError
+from pulumi_ims_record.local.models import Backend, RecorderLike
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1 << 20
+# A too-large body is read and discarded up to this size, so the client sees the 413 rather than a reset.
+MAX_DRAINED_BYTES = 64 << 20
+MAX_QUERY_FIELDS = 5000
+IDLE_CONNECTION_TIMEOUT = 120.0
+DEFAULT_ACCESS_KEY = AccessKey("ims-local-key", "ims-local-secret")
+INVALID_ACTION_STAT = "<invalid>"
+
+CONTENT_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+    ".mp4": "video/mp4",
+    ".flv": "video/x-flv",
+    ".json": "application/json",
+}
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+RecorderFactory = Callable[[Backend], RecorderLike]
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4()).upper()
+
+
+@dataclass
+class ServerConfig:
+    """Everything ``LocalIms`` needs; the command line fills it from options and ``IMS_LOCAL_*`` variables."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    admin_port: int = 0
+    access_keys: Sequence[AccessKey] = field(default_factory=lambda: [DEFAULT_ACCESS_KEY])
+    pull_timeout: float = 180.0
+    user_id: int = DEFAULT_USER_ID
+    faults: FaultSettings = field(default_factory=FaultSettings)
+
+
+class Stats:
+    """Calls per action (every request that reached the wire layer) and completions, with a long-poll wait."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._calls: Counter[str] = Counter()
+        self._completed: Counter[str] = Counter()
+
+    def called(self, action: str) -> None:
+        with self._condition:
+            self._calls[action] += 1
+
+    def completed(self, action: str) -> None:
+        with self._condition:
+            self._completed[action] += 1
+            self._condition.notify_all()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._condition:
+            return {
+                "calls": dict(self._calls),
+                "total": sum(self._calls.values()),
+                "completed": dict(self._completed),
+            }
+
+    def reset(self) -> None:
+        with self._condition:
+            self._calls.clear()
+            self._completed.clear()
+            self._condition.notify_all()
+
+    def wait(self, action: str | None, count: int, timeout: float) -> tuple[bool, int]:
+        """Wait until ``count`` calls of ``action`` (or of any action) completed; ``(reached, completed)``."""
+        deadline = time.monotonic() + timeout
+
+        def current() -> int:
+            return self._completed[action] if action else sum(self._completed.values())
+
+        with self._condition:
+            while current() < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False, current()
+                self._condition.wait(remaining)
+            return True, current()
+
+
+class _TrackingServer(ThreadingHTTPServer):
+    """A threading server that remembers its open connections so ``close`` can end idle keep-alive ones."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], ims: LocalIms
+    ) -> None:
+        self.ims = ims
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _JsonHandler(BaseHTTPRequestHandler):
+    """Shared plumbing: JSON answers, quiet logs (never the request line: V2 has credentials in it)."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_CONNECTION_TIMEOUT
+    server: _TrackingServer
+    server_version = "ims-local"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s %s", self.address_string(), format % args if "%" in format else format)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        logger.debug("%s %s -> %s", self.command, urlsplit(self.path).path, code)
+
+    def send_json(self, status: int, payload: object, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol-level failures (bad request line, URI or headers too long) also answer JSON."""
+        self.close_connection = True
+        request_id = new_request_id()
+        with contextlib.suppress(OSError):
+            self.send_json(
+                code,
+                {
+                    "RequestId": request_id,
+                    "HostId": self.server.ims.host_id,
+                    "Code": {
+                        414: "RequestURITooLong",
+                        431: "RequestHeaderFieldsTooLarge",
+                        501: "UnsupportedHTTPMethod",
+                    }.get(code, "BadRequest"),
+                    "Message": message or "The request could not be understood.",
+                },
+                {"x-acs-request-id": request_id},
+            )
+
+    def send_api_error(self, error: ImsApiError, request_id: str) -> None:
+        headers = {"x-acs-request-id": request_id, **error.headers}
+        self.send_json(
+            error.status,
+            {
+                "RequestId": request_id,
+                "HostId": self.server.ims.host_id,
+                "Code": error.code,
+                "Message": error.message,
+                "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=ICE&requestId={request_id}",
+            },
+            headers,
+        )
+
+    def read_limited_body(self) -> bytes:
+        """The body, at most ``MAX_BODY_BYTES``; larger ones are drained in chunks (not kept), refused."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            raise ImsApiError(411, "MissingContentLength", "Send the body with a Content-Length header.")
+        text = self.headers.get("Content-Length")
+        if not text:
+            return b""
+        try:
+            length = int(text)
+            if length < 0:
+                raise ValueError(text)
+        except ValueError:
+            self.close_connection = True
+            raise ImsApiError(400, "InvalidParameter", "The Content-Length header is not a number.") from None
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            if length <= MAX_DRAINED_BYTES:
+                remaining = length
+                while remaining > 0:
+                    chunk = self.rfile.read(min(remaining, 65536))
+                    if not chunk:
+                        break
+                    remaining -= len(chunk)
+            raise RequestEntityTooLarge(MAX_BODY_BYTES)
+        return self.rfile.read(length) if length else b""
+
+    def headers_lower(self) -> dict[str, str]:
+        merged: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            merged.setdefault(name.lower(), []).append(value.strip())
+        return {
+            name: ",".join(sorted(values)) if len(values) > 1 else values[0]
+            for name, values in merged.items()
+        }
+
+
+def _parse_pairs(text: str, what: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=MAX_QUERY_FIELDS)
+    except UnicodeDecodeError:
+        raise InvalidParameter(what, "is not valid UTF-8 after percent-decoding") from None
+    except ValueError:
+        raise InvalidParameter(what, f"has more than {MAX_QUERY_FIELDS} fields") from None
+
+
+class ApiHandler(_JsonHandler):
+    """``/`` is the ICE API (any of the ten actions); ``/_buckets/<bucket>/<key>`` serves recorded files."""
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:
+        if urlsplit(self.path).path.startswith("/_buckets/"):
+            self.send_response(204)
+            self._cors_headers()
+            self.send_header("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+            self.send_header("Access-Control-Allow-Headers", "Range")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        path = urlsplit(self.path).path
+        if path.startswith("/_buckets/") and self.command in ("GET", "HEAD"):
+            self._serve_bucket_file(path)
+        else:
+            self._serve_api(path)
+
+    # --- API ------------------------------------------------------------------------------------------------
+
+    def _serve_api(self, path: str) -> None:
+        ims = self.server.ims
+        request_id = new_request_id()
+        query_text = urlsplit(self.path).query
+        stat_key: str | None = None
+        try:
+            try:
+                query = _parse_pairs(query_text, "query string")
+            except InvalidParameter:
+                query = []
+                raise
+            finally:
+                action = self.headers.get("x-acs-action") or dict(query).get("Action") or ""
+                stat_key = action if action in ACTIONS else INVALID_ACTION_STAT
+                ims.stats.called(stat_key)
+            body = self.read_limited_body()
+            if path != "/":
+                raise InvalidAction(f"The path must be '/', got {path[:100]!r}.")
+            if self.command not in ("GET", "POST"):
+                raise UnsupportedHttpMethod(self.command)
+            version = self.headers.get("x-acs-version") or dict(query).get("Version")
+            if action not in OPERATIONS or version != API_VERSION:
+                raise InvalidAction(
+                    f"Action {action[:80]!r}, version {str(version)[:20]!r}; expected {API_VERSION}."
+                )
+            form = self._form_params(body)
+            decision = ims.faults.decide(action)
+            if decision.latency_seconds > 0:
+                time.sleep(decision.latency_seconds)
+            if decision.drop:
+                # Close without an answer: the client sees the connection end (outcome unknown to it).
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if decision.error is not None and not decision.error_after_apply:
+                raise decision.error
+            ims.authenticator.verify(
+                SignedRequest(
+                    method=self.command, query=query, headers=self.headers_lower(), body=body, form=form
+                )
+            )
+            result = OPERATIONS[action](ims.backend, Params([*query, *form]))
+            if decision.error is not None:
+                raise decision.error
+            self.send_json(200, {"RequestId": request_id, **result}, {"x-acs-request-id": request_id})
+        except ImsApiError as error:
+            if error.status >= 500 or error.code.startswith("Throttling"):
+                logger.info("%s answered %s %s", stat_key, error.status, error.code)
+            with contextlib.suppress(OSError):
+                self.send_api_error(error, request_id)
+        except Exception:
+            logger.exception("internal error in %s", stat_key)
+            with contextlib.suppress(OSError):
+                self.send_api_error(
+                    ImsApiError(500, "InternalError", "The request processing has failed."), request_id
+                )
+        finally:
+            if stat_key is not None:
+                ims.stats.completed(stat_key)
+
+    def _form_params(self, body: bytes) -> list[tuple[str, str]]:
+        if not body:
+            return []
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            raise InvalidParameter(
+                "Content-Type",
+                f"a request body must be application/x-www-form-urlencoded, got {content_type[:60]!r}",
+            )
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidParameter("body", "is not valid UTF-8") from None
+        return _parse_pairs(text, "form body")
+
+    # --- playback -------------------------------------------------------------------------------------------
+
+    def _cors_headers(self) -> None:
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Expose-Headers", "Content-Length, Content-Range, Accept-Ranges")
+
+    def _not_found(self, what: str) -> None:
+        request_id = new_request_id()
+        self.send_api_error(
+            ImsApiError(404, "NoSuchKey", f"The specified key does not exist: {what[:200]}"), request_id
+        )
+
+    def _serve_bucket_file(self, path: str) -> None:
+        bucket, _, key = path[len("/_buckets/") :].partition("/")
+        bucket, key = unquote(bucket), unquote(key)
+        if storage.validate_bucket_name(bucket) is not None:
+            self._not_found(bucket)
+            return
+        try:
+            file_path = storage.safe_object_path(self.server.ims.backend.bucket_dir(bucket), key)
+        except storage.UnsafeObjectKeyError:
+            self._not_found(key)
+            return
+        try:
+            handle = open(file_path, "rb")  # noqa: SIM115 - closed in the finally below
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+            self._not_found(key)
+            return
+        try:
+            size = os.fstat(handle.fileno()).st_size
+            start, end = 0, size - 1
+            status = 200
+            range_header = self.headers.get("Range")
+            if range_header and size > 0:
+                parsed = self._parse_range(range_header, size)
+                if parsed is None:
+                    self.send_response(416)
+                    self._cors_headers()
+                    self.send_header("Content-Range", f"bytes */{size}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                start, end = parsed
+                status = 206
+            length = max(0, end - start + 1)
+            self.send_response(status)
+            self._cors_headers()
+            suffix = file_path.suffix.lower()
+            content_type = CONTENT_TYPES.get(suffix) or mimetypes.guess_type(file_path.name)[0]
+            self.send_header("Content-Type", content_type or "application/octet-stream")
+            self.send_header("Content-Length", str(length))
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Cache-Control", "no-cache")
+            if status == 206:
+                self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            handle.seek(start)
+            remaining = length
+            while remaining > 0:
+                chunk = handle.read(min(remaining, 65536))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                remaining -= len(chunk)
+        finally:
+            handle.close()
+
+    @staticmethod
+    def _parse_range(header: str, size: int) -> tuple[int, int] | None:
+        match = _RANGE.fullmatch(header.strip())
+        if match is None or match.group(1) == match.group(2) == "":
+            return None
+        first, last = match.group(1), match.group(2)
+        if first == "":
+            start = max(0, size - int(last))
+            end = size - 1
+        else:
+            start = int(first)
+            end = min(size - 1, int(last)) if last else size - 1
+        if start > end or start >= size:
+            return None
+        return start, end
+
+
+class AdminHandler(_JsonHandler):
+    """The admin API (loopback only): stats, wait, faults, out-of-band job removal, a job's files."""
+
+    def do_GET(self) -> None:
+        self._route()
+
+    def do_POST(self) -> None:
+        self._route()
+
+    def do_PUT(self) -> None:
+        self._route()
+
+    def do_DELETE(self) -> None:
+        self._route()
+
+    def _route(self) -> None:
+        ims = self.server.ims
+        parts = urlsplit(self.path)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        path = parts.path.rstrip("/") or "/"
+        try:
+            body = self.read_limited_body()
+        except ImsApiError as error:
+            self.send_json(error.status, {"error": error.message})
+            return
+        method = self.command
+        segments = [unquote(s) for s in path.strip("/").split("/")] if path != "/" else []
+        if method == "GET" and path == "/stats":
+            self.send_json(200, ims.stats.snapshot())
+        elif method == "POST" and path == "/stats/reset":
+            ims.stats.reset()
+            self.send_json(200, ims.stats.snapshot())
+        elif method == "GET" and path == "/wait":
+            self._wait(query)
+        elif path == "/faults" and method in ("GET", "PUT", "DELETE"):
+            self._faults(method, body)
+        elif len(segments) == 2 and segments[0] == "jobs" and method == "DELETE":
+            if ims.backend.remove_job(segments[1]):
+                self.send_json(200, {"deleted": segments[1]})
+            else:
+                self.send_json(404, {"error": f"no job {segments[1]!r}"})
+        elif len(segments) == 3 and segments[0] == "jobs" and segments[2] == "files" and method == "GET":
+            self._job_files(segments[1])
+        elif method == "GET" and path == "/":
+            self.send_json(
+                200, {"endpoint": ims.endpoint, "buckets": ims.buckets_url, "data_dir": str(ims.data_dir)}
+            )
+        else:
+            self.send_json(404, {"error": f"no admin route {method} {path[:100]}"})
+
+    def _wait(self, query: dict[str, str]) -> None:
+        try:
+            count = int(query.get("count", "1"))
+            timeout = min(float(query.get("timeout", "10")), 600.0)
+        except ValueError:
+            self.send_json(400, {"error": "count must be an integer and timeout a number of seconds"})
+            return
+        action = query.get("action") or None
+        reached, calls = self.server.ims.stats.wait(action, count, timeout)
+        self.send_json(200 if reached else 408, {"calls": calls})
+
+    def _faults(self, method: str, body: bytes) -> None:
+        ims = self.server.ims
+        if method == "PUT":
+            try:
+                ims.faults.settings = FaultSettings.from_json(json.loads(body or b"{}"))
+            except (ValueError, FaultSettingsError) as error:
+                self.send_json(400, {"error": str(error)})
+                return
+            logger.info("fault settings changed: %s", ims.faults.settings.to_json())
+        elif method == "DELETE":
+            ims.faults.settings = FaultSettings()
+        self.send_json(200, ims.faults.settings.to_json())
+
+    def _job_files(self, job_id: str) -> None:
+        backend = self.server.ims.backend
+        job_known = backend.db.get_job(job_id) is not None
+        records = backend.files_of_job(job_id)
+        if not job_known and not records:
+            self.send_json(404, {"error": f"no job {job_id!r}"})
+            return
+        files = []
+        for record in records:
+            entry = render_file(record, backend)
+            try:
+                path = storage.safe_object_path(backend.bucket_dir(record.bucket), record.object_key)
+                entry["Path"] = str(path)
+                entry["Exists"] = path.is_file()
+            except storage.UnsafeObjectKeyError:
+                entry["Exists"] = False
+            files.append(entry)
+        self.send_json(200, {"job_id": job_id, "files": files})
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("", "0.0.0.0") else ("[::1]" if host == "::" else host)
+
+
+class LocalIms:
+    """The local IMS in one object: ``start()`` binds and serves, ``stop()`` closes recordings and state."""
+
+    def __init__(self, config: ServerConfig, recorder_factory: RecorderFactory | None = None) -> None:
+        self.config = config
+        self.data_dir = Path(config.data_dir)
+        self._recorder_factory = recorder_factory
+        self.stats = Stats()
+        self.faults = FaultInjector(config.faults)
+        self.authenticator = Authenticator(config.access_keys)
+        self.callbacks: CallbackSender | None = None
+        self.db: Database | None = None
+        self._backend: Backend | None = None
+        self._api: _TrackingServer | None = None
+        self._admin: _TrackingServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._stopped = threading.Event()
+        self.host_id = "ims-local"
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            raise RuntimeError("the local IMS is not started")
+        return self._backend
+
+    @property
+    def port(self) -> int:
+        return self._api.server_address[1] if self._api else 0
+
+    @property
+    def admin_port(self) -> int:
+        return self._admin.server_address[1] if self._admin else 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{_display_host(self.config.host)}:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://127.0.0.1:{self.admin_port}"
+
+    @property
+    def buckets_url(self) -> str:
+        return f"{self.endpoint}/_buckets/"
+
+    def ready_info(self) -> dict[str, Any]:
+        return {
+            "endpoint": self.endpoint,
+            "admin": self.admin_url,
+            "buckets": self.buckets_url,
+            "pid": os.getpid(),
+        }
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(self.data_dir / DATABASE_FILE_NAME)
+        self.callbacks = CallbackSender(user_id=self.config.user_id)
+        backend = Backend(self.db, self.data_dir, events=self.callbacks)
+        recorder = (
+            self._recorder_factory(backend) if self._recorder_factory else self._default_recorder(backend)
+        )
+        backend.attach_recorder(recorder)
+        self._backend = backend
+        self._api = _TrackingServer((self.config.host, self.config.port), ApiHandler, self)
+        self._admin = _TrackingServer(("127.0.0.1", self.config.admin_port), AdminHandler, self)
+        self.host_id = f"{_display_host(self.config.host)}:{self.port}"
+        backend.public_base_url = self.endpoint
+        for name, server in (("ims-api", self._api), ("ims-admin", self._admin)):
+            thread = threading.Thread(target=server.serve_forever, name=name, kwargs={"poll_interval": 0.2})
+            thread.daemon = True
+            thread.start()
+            self._threads.append(thread)
+        resumed = backend.resume_jobs()
+        if resumed:
+            logger.info("resumed %d job(s) from %s", resumed, self.db.path)
+
+    def _default_recorder(self, backend: Backend) -> RecorderLike:
+        from pulumi_ims_record.local.recorder import Recorder
+
+        return Recorder(backend, pull_timeout=self.config.pull_timeout)
+
+    def stop(self) -> None:
+        """Stop serving, close open recordings (files stay valid and recorded), close state. Idempotent."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        for server in (self._api, self._admin):
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+                server.close_connections()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._backend is not None:
+            try:
+                self._backend.recorder.stop_all()
+            except Exception:
+                logger.exception("the recorder failed to stop cleanly")
+        if self.callbacks is not None:
+            self.callbacks.wait_idle(timeout=2.0)
+            self.callbacks.close()
+        if self.db is not None:
+            self.db.close()
+
+    def __enter__(self) -> LocalIms:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def running(config: ServerConfig, recorder_factory: RecorderFactory | None = None) -> Iterator[LocalIms]:
+    """``with running(config) as ims:`` — a started local IMS, stopped on exit."""
+    ims = LocalIms(config, recorder_factory)
+    ims.start()
+    try:
+        yield ims
+    finally:
+        ims.stop()
