@@ -1,0 +1,356 @@
+"""Retries: backoff with full jitter bounded by attempts and a deadline, ``x-acs-retry-after`` (milliseconds,
+as the SDK reads it), and the rule that a mutation is never repeated after an ambiguous failure."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from pulumi_ims_record.ice import (
+    ConnectError,
+    IceClient,
+    InvalidParameterError,
+    OutcomeUnknownError,
+    ReadTimeout,
+    RecordFormat,
+    RecordOutput,
+    ServerError,
+    StreamInput,
+    ThrottlingError,
+    TransportError,
+)
+from pulumi_ims_record.ice._client import BACKOFF_BASE_SECONDS, parse_retry_after
+
+from .conftest import TEST_CREDENTIALS, FakeTime, Recorder, error, ok
+
+JOB_ANSWER = ok({"RequestId": "R", "RecordJob": {"JobId": "j"}})
+SUBMIT_ANSWER = ok({"RequestId": "R", "JobId": "new-job"})
+
+
+def submit(client: IceClient) -> str:
+    return client.submit_live_record_job(
+        name="n",
+        stream_input=StreamInput("rtmp://h/s"),
+        record_output=RecordOutput(bucket="b"),
+        template_id="t",
+    ).job_id
+
+
+def test_reads_retry_5xx_with_exponential_backoff(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    recorder.answers.extend(
+        [error(500, "InternalError"), error(502, ""), error(503, "ServiceUnavailable"), JOB_ANSWER]
+    )
+    assert make_client(max_retries=4).get_live_record_job(job_id="j").record_job.job_id == "j"
+    assert len(recorder.requests) == 4
+    assert fake_time.sleeps == [BACKOFF_BASE_SECONDS * 1, BACKOFF_BASE_SECONDS * 2, BACKOFF_BASE_SECONDS * 4]
+
+
+def test_full_jitter_scales_each_delay(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    draws = iter([0.5, 0.25])
+    recorder.answers.extend([error(500, "InternalError"), error(500, "InternalError"), JOB_ANSWER])
+    make_client(jitter=lambda: next(draws)).get_live_record_job(job_id="j")
+    assert fake_time.sleeps == [BACKOFF_BASE_SECONDS * 0.5, BACKOFF_BASE_SECONDS * 2 * 0.25]
+
+
+def test_attempts_are_bounded_by_max_retries(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    recorder.default = error(500, "InternalError", request_id="LAST")
+    with pytest.raises(ServerError, match="LAST"):
+        make_client(max_retries=2).get_live_record_job(job_id="j")
+    assert len(recorder.requests) == 3 and len(fake_time.sleeps) == 2
+
+
+def test_max_retries_zero_means_one_attempt(
+    make_client: Callable[..., IceClient], recorder: Recorder
+) -> None:
+    recorder.default = error(503, "ServiceUnavailable")
+    with pytest.raises(ServerError):
+        make_client(max_retries=0).get_live_record_job(job_id="j")
+    assert len(recorder.requests) == 1
+
+
+def test_attempts_are_bounded_by_the_deadline(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    recorder.default = error(500, "InternalError")
+    # Delays 0.2, 0.4 fit in 1.0 s; the next (0.8) would end past the deadline, so the client stops.
+    with pytest.raises(ServerError):
+        make_client(max_retries=10, retry_deadline=1.0).get_live_record_job(job_id="j")
+    assert fake_time.sleeps == [0.2, 0.4]
+    assert len(recorder.requests) == 3
+
+
+def test_time_spent_in_requests_counts_against_the_deadline(
+    make_client: Callable[..., IceClient], fake_time: FakeTime
+) -> None:
+    def slow_failure(request: httpx.Request) -> httpx.Response:
+        fake_time.now += 5.0  # each attempt "takes" 5 s
+        return error(500, "InternalError")
+
+    recorder = Recorder(default=None, answers=[slow_failure] * 10)
+    with pytest.raises(ServerError):
+        make_client(transport=recorder.transport, retry_deadline=12.0).get_live_record_job(job_id="j")
+    assert len(recorder.requests) == 3  # 5 + 0.2 + 5 + 0.4 + 5 > 12 after the third
+
+
+def test_retry_after_header_is_milliseconds_and_honoured(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    recorder.answers.extend([error(400, "Throttling.User", **{"x-acs-retry-after": "1500"}), JOB_ANSWER])
+    make_client().get_live_record_job(job_id="j")
+    assert fake_time.sleeps == [1.5]
+
+
+def test_throttling_error_exposes_retry_after_in_seconds(
+    make_client: Callable[..., IceClient], recorder: Recorder
+) -> None:
+    recorder.default = error(400, "Throttling.User", **{"x-acs-retry-after": "250"})
+    with pytest.raises(ThrottlingError) as caught:
+        make_client(max_retries=0).get_live_record_job(job_id="j")
+    assert caught.value.retry_after == 0.25
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("1500", 1.5), ("1", 0.001), ("0", None), ("-5", None), ("", None), ("soon", None), ("1.5", None)],
+)
+def test_parse_retry_after_matches_the_sdk(value: str, seconds: float | None) -> None:
+    from alibabacloud_tea_openapi.utils import Utils as SdkUtils
+
+    assert parse_retry_after({"x-acs-retry-after": value}) == seconds
+    sdk_milliseconds = SdkUtils.get_throttling_time_left({"x-acs-retry-after": value})
+    assert (None if sdk_milliseconds is None else sdk_milliseconds / 1000) == seconds
+
+
+def test_retry_after_beyond_the_deadline_gives_up_without_sleeping(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    recorder.default = error(400, "Throttling.User", **{"x-acs-retry-after": "90000"})
+    with pytest.raises(ThrottlingError):
+        make_client(retry_deadline=30.0).get_live_record_job(job_id="j")
+    assert fake_time.sleeps == [] and len(recorder.requests) == 1
+
+
+def test_throttling_without_header_uses_backoff(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    recorder.answers.extend([error(400, "Throttling.Api"), JOB_ANSWER])
+    make_client().get_live_record_job(job_id="j")
+    assert fake_time.sleeps == [BACKOFF_BASE_SECONDS]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ReadTimeout("late"),
+        httpx.ConnectError("refused"),
+        httpx.RemoteProtocolError("Server disconnected"),
+        httpx.ReadError("reset"),
+    ],
+)
+def test_reads_retry_transport_errors(
+    make_client: Callable[..., IceClient], recorder: Recorder, failure: Exception
+) -> None:
+    recorder.answers.extend([failure, JOB_ANSWER])
+    assert make_client().get_live_record_job(job_id="j").record_job.job_id == "j"
+    assert len(recorder.requests) == 2
+
+
+def test_reads_do_not_retry_client_errors(make_client: Callable[..., IceClient], recorder: Recorder) -> None:
+    recorder.default = error(400, "InvalidParameter")
+    with pytest.raises(InvalidParameterError):
+        make_client().get_live_record_job(job_id="j")
+    assert len(recorder.requests) == 1
+
+
+def test_exhausted_read_timeouts_raise_read_timeout(
+    make_client: Callable[..., IceClient], recorder: Recorder
+) -> None:
+    recorder.answers.extend([httpx.ReadTimeout("late")] * 3)
+    with pytest.raises(ReadTimeout, match="GetLiveRecordJob"):
+        make_client(max_retries=2).get_live_record_job(job_id="j")
+
+
+# --- mutations ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ambiguous",
+    [
+        httpx.ReadTimeout("late"),
+        httpx.WriteTimeout("half sent"),
+        httpx.RemoteProtocolError("Server disconnected without sending a response"),
+        httpx.ReadError("Connection reset by peer"),
+        error(500, "InternalError", request_id="R-500"),
+        error(502, "BadGateway"),
+        error(504, "GatewayTimeout"),
+        httpx.Response(200, content=b"not json"),
+    ],
+    ids=["read-timeout", "write-timeout", "disconnect", "reset", "500", "502", "504", "garbled-200"],
+)
+def test_submit_is_never_repeated_after_an_ambiguous_failure(
+    make_client: Callable[..., IceClient],
+    recorder: Recorder,
+    fake_time: FakeTime,
+    ambiguous: httpx.Response | Exception,
+) -> None:
+    recorder.answers.extend([ambiguous, SUBMIT_ANSWER])
+    with pytest.raises(OutcomeUnknownError) as caught:
+        submit(make_client(max_retries=4))
+    assert recorder.actions == ["SubmitLiveRecordJob"]  # sent exactly once
+    assert fake_time.sleeps == []
+    message = str(caught.value)
+    assert "SubmitLiveRecordJob" in message and "may or may not have been applied" in message
+    assert caught.value.operation == "SubmitLiveRecordJob"
+    assert caught.value.cause is not None and caught.value.__cause__ is caught.value.cause
+    if isinstance(ambiguous, httpx.Response) and ambiguous.status_code == 500:
+        assert isinstance(caught.value.cause, ServerError) and "R-500" in message
+
+
+@pytest.mark.parametrize(
+    "safe",
+    [
+        httpx.ConnectError("Connection refused"),
+        httpx.ConnectTimeout("no SYN-ACK"),
+        httpx.PoolTimeout("no free connection"),
+        error(503, "ServiceUnavailable"),
+        error(400, "Throttling.User", **{"x-acs-retry-after": "100"}),
+        error(400, "Throttling"),
+    ],
+    ids=["refused", "connect-timeout", "pool-timeout", "503", "throttled-with-header", "throttled"],
+)
+def test_submit_is_retried_when_provably_not_applied(
+    make_client: Callable[..., IceClient], recorder: Recorder, safe: httpx.Response | Exception
+) -> None:
+    recorder.answers.extend([safe, safe, SUBMIT_ANSWER])
+    assert submit(make_client()) == "new-job"
+    assert recorder.actions == ["SubmitLiveRecordJob"] * 3
+
+
+def test_submit_keeps_the_not_applied_error_when_retries_run_out(
+    make_client: Callable[..., IceClient], recorder: Recorder
+) -> None:
+    recorder.default = error(503, "ServiceUnavailable")
+    with pytest.raises(ServerError) as caught:
+        submit(make_client(max_retries=1))
+    assert not isinstance(caught.value, OutcomeUnknownError)
+    assert len(recorder.requests) == 2
+
+
+def test_ambiguity_after_safe_retries_still_stops(
+    make_client: Callable[..., IceClient], recorder: Recorder
+) -> None:
+    recorder.answers.extend([httpx.ConnectError("refused"), httpx.ReadTimeout("late"), SUBMIT_ANSWER])
+    with pytest.raises(OutcomeUnknownError):
+        submit(make_client())
+    assert len(recorder.requests) == 2
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.create_live_record_template(name="t", record_formats=[RecordFormat("mp4")]),
+        lambda c: c.update_live_record_template(
+            template_id="t", name="t", record_formats=[RecordFormat("mp4")]
+        ),
+        lambda c: c.delete_live_record_template(template_id="t"),
+        lambda c: c.delete_live_record_files(record_ids=["r"]),
+    ],
+    ids=["create", "update", "delete-template", "delete-files"],
+)
+def test_every_mutation_follows_the_same_rule(
+    make_client: Callable[..., IceClient], recorder: Recorder, call: Callable[[IceClient], object]
+) -> None:
+    recorder.answers.extend([httpx.ConnectError("refused"), httpx.ReadTimeout("late")])
+    with pytest.raises(OutcomeUnknownError):
+        call(make_client())
+    assert len(recorder.requests) == 2
+
+
+def test_mutation_client_errors_are_raised_as_is(
+    make_client: Callable[..., IceClient], recorder: Recorder
+) -> None:
+    recorder.default = error(400, "MissingParameter", "StreamInput.Url")
+    with pytest.raises(InvalidParameterError, match=r"StreamInput\.Url"):
+        submit(make_client())
+    assert len(recorder.requests) == 1
+
+
+# --- the same rules over real loopback sockets --------------------------------------------------------------
+
+
+@pytest.fixture
+def silent_server() -> Iterator[tuple[int, list[socket.socket]]]:
+    """A 127.0.0.1 server that accepts connections, reads, and never answers."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            accepted.append(connection)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], accepted
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for connection in accepted:
+            connection.close()
+        listener.close()
+
+
+def test_real_read_timeout_on_submit_is_outcome_unknown(
+    silent_server: tuple[int, list[socket.socket]], fake_time: FakeTime
+) -> None:
+    port, accepted = silent_server
+    with (
+        IceClient(
+            endpoint=f"http://127.0.0.1:{port}",
+            credentials=TEST_CREDENTIALS,
+            timeout=httpx.Timeout(0.3, connect=2.0),
+            sleep=fake_time.sleep,
+            clock=fake_time.clock,
+        ) as client,
+        pytest.raises(OutcomeUnknownError) as caught,
+    ):
+        submit(client)
+    assert isinstance(caught.value.cause, ReadTimeout)
+    assert len(accepted) == 1  # one connection, never a second attempt
+
+
+def test_real_connection_refused_is_a_connect_error(fake_time: FakeTime) -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there now
+    with (
+        IceClient(
+            endpoint=f"http://127.0.0.1:{port}",
+            credentials=TEST_CREDENTIALS,
+            max_retries=2,
+            sleep=fake_time.sleep,
+            clock=fake_time.clock,
+        ) as client,
+        pytest.raises(ConnectError) as caught,
+    ):
+        submit(client)
+    assert isinstance(caught.value, TransportError) and len(fake_time.sleeps) == 2
