@@ -491,6 +491,8 @@ class IceClient:
                 return self._attempt(operation, params, parse)
             except IceError as error:
                 final = self._final_error(operation, error)
+                if final is error:
+                    raise
                 if final is not None:
                     raise final from error
                 delay = self._delay(attempt, error)
