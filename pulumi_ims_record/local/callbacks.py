@@ -100,11 +100,17 @@ class CallbackSender:
             heapq.heappush(self._heap, _Delivery(self._clock(), next(self._order), url, payload, event_type))
             self._condition.notify()
 
-    def wait_idle(self, timeout: float) -> bool:
-        """True once nothing is queued or in flight (for tests and shutdown)."""
+    def wait_idle(self, timeout: float, *, include_retries: bool = True) -> bool:
+        """True once nothing is queued or in flight; without ``include_retries``, deliveries waiting for a retry
+        do not count (shutdown gives fresh events a chance but does not wait out backoffs)."""
         deadline = self._clock() + timeout
+
+        def busy() -> bool:
+            pending = self._heap if include_retries else [d for d in self._heap if d.attempt == 0]
+            return bool(pending) or self._in_flight > 0
+
         with self._condition:
-            while self._heap or self._in_flight:
+            while busy():
                 remaining = deadline - self._clock()
                 if remaining <= 0:
                     return False

@@ -671,7 +671,7 @@ class LocalIms:
             except Exception:
                 logger.exception("the recorder failed to stop cleanly")
         if self.callbacks is not None:
-            self.callbacks.wait_idle(timeout=2.0)
+            self.callbacks.wait_idle(timeout=2.0, include_retries=False)
             self.callbacks.close()
         if self.db is not None:
             self.db.close()
