@@ -143,18 +143,15 @@ class ProviderBase(ResourceProvider):
             if self._client is None:
                 settings = self._settings or ProviderSettings.from_config(None)
                 try:
-                    self._client = IceClient(
-                        region=settings.region,
-                        endpoint=settings.endpoint,
-                        credentials=self._credentials(settings),
-                    )
+                    self._client = self.new_client(settings)
                 except IceError as exc:
                     raise ProviderError(f"{self.kind}: cannot set up the IMS client: {exc}") from None
             return self._client
 
-    @staticmethod
-    def _credentials(settings: ProviderSettings) -> CredentialsProvider:
-        return ChainThenConfigCredentials(settings.config_credentials)
+    def new_client(self, settings: ProviderSettings) -> IceClient:
+        """Build the client from the settings (tests override this to add an httpx transport)."""
+        credentials: CredentialsProvider = ChainThenConfigCredentials(settings.config_credentials)
+        return IceClient(region=settings.region, endpoint=settings.endpoint, credentials=credentials)
 
     # --- errors and messages ---
 

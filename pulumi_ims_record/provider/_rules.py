@@ -17,7 +17,7 @@ OUTPUT_TYPES = ("oss", "vod")
 JOB_STATUSES = ("initial", "started", "paused")
 
 MAX_NAME_LENGTH = 128
-MAX_ID_LENGTH = 64
+MAX_ID_LENGTH = 128
 MAX_URL_LENGTH = 1024
 MAX_PREFIX_BYTES = 255  # the API says "< 256 bytes"
 SLICE_DURATION_RANGE = (5, 30)

@@ -102,7 +102,10 @@ def test_bucket_outputs_and_template_id_flow_into_the_job(mocks: RecordingMocks)
     def check(_: Any) -> None:
         typ, inputs = mocks.resources["stage-a"]
         assert typ == "pulumi-python:dynamic/ims:LiveRecordJob"
-        assert inputs["record_output"] == {"bucket": "my-recordings", "endpoint": "oss-cn-shanghai.aliyuncs.com"}
+        assert inputs["record_output"] == {
+            "bucket": "my-recordings",
+            "endpoint": "oss-cn-shanghai.aliyuncs.com",
+        }
         assert inputs["template_id"] == "hls-id"
         assert inputs["stream_input"] == {"url": "rtmp://example.com/live/stream1"}
         assert inputs["name"] == "live stream record 1"
@@ -131,7 +134,10 @@ def test_each_provider_pickle_is_a_small_reference_without_credentials(mocks: Re
     )
 
     def check(_: Any) -> None:
-        for name, module in (("t", b"pulumi_ims_record.provider.template"), ("j", b"pulumi_ims_record.provider.job")):
+        for name, module in (
+            ("t", b"pulumi_ims_record.provider.template"),
+            ("j", b"pulumi_ims_record.provider.job"),
+        ):
             blob = decoded_provider(mocks.resources[name][1])
             assert len(blob) < 300, blob
             assert module in blob  # by reference: module path and class name, no bytecode
@@ -209,7 +215,9 @@ def test_name_defaults_to_the_resource_name_and_args_object_works(mocks: Recordi
 
 
 def test_args_and_keyword_arguments_together_are_refused(mocks: RecordingMocks) -> None:
-    args = LiveRecordJobArgs(stream_input={"url": "rtmp://h/a/s"}, record_output={"bucket": "b-1"}, template_id="t")
+    args = LiveRecordJobArgs(
+        stream_input={"url": "rtmp://h/a/s"}, record_output={"bucket": "b-1"}, template_id="t"
+    )
     with pytest.raises(TypeError, match="either args= or keyword arguments"):
         LiveRecordJob("both", args, template_id="other")
 
