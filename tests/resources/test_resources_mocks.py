@@ -47,9 +47,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def __init__(self) -> None:
         self.resources: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.read_ids: dict[str, str] = {}  # resources read with .get(name, id), not created
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.resources[args.name] = (args.typ, dict(args.inputs))
+        if args.resource_id:
+            self.read_ids[args.name] = args.resource_id
         state = dict(args.inputs)
         if args.typ == "alicloud:oss/bucket:Bucket":
             state.setdefault("bucket", f"{args.name}-generated")
