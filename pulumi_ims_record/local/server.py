@@ -179,7 +179,7 @@ class _JsonHandler(BaseHTTPRequestHandler):
         logger.debug("%s %s", self.address_string(), format % args if "%" in format else format)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        logger.debug("%s %s -> %s", self.command, urlsplit(self.path).path, code)
+        logger.debug("%s %s -> %s", self.command, urlsplit(getattr(self, "path", "")).path, code)
 
     def send_json(self, status: int, payload: object, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
@@ -640,7 +640,7 @@ class LocalIms:
         self.host_id = f"{_display_host(self.config.host)}:{self.port}"
         backend.public_base_url = self.endpoint
         for name, server in (("ims-api", self._api), ("ims-admin", self._admin)):
-            thread = threading.Thread(target=server.serve_forever, name=name, kwargs={"poll_interval": 0.2})
+            thread = threading.Thread(target=server.serve_forever, name=name, kwargs={"poll_interval": 0.05})
             thread.daemon = True
             thread.start()
             self._threads.append(thread)

@@ -1,7 +1,7 @@
-"""Fixtures for the local IMS server tests: an in-process server with a fake recorder, and official SDK clients.
+"""Fixtures for the local IMS server tests: an in-process server with a fake recorder, official SDK clients.
 
-The fake recorder records what the backend asked of it and lets a test play the recorder's part (``on_status``,
-``on_file``, ``on_gave_up``); real ffmpeg recording is covered by the recording tests.
+The fake recorder records what the backend asked of it and lets a test play the recorder's part
+(``on_status``, ``on_file``, ``on_gave_up``); real ffmpeg recording is covered by the recording tests.
 """
 
 from __future__ import annotations
@@ -127,7 +127,9 @@ def sdk_client(
     return SdkClient(config)
 
 
-def sdk_record_formats(*entries: dict[str, Any]) -> list[ice_models.CreateLiveRecordTemplateRequestRecordFormat]:
+def sdk_record_formats(
+    *entries: dict[str, Any],
+) -> list[ice_models.CreateLiveRecordTemplateRequestRecordFormat]:
     return [
         ice_models.CreateLiveRecordTemplateRequestRecordFormat(
             format=entry.get("Format"),
@@ -140,7 +142,7 @@ def sdk_record_formats(*entries: dict[str, Any]) -> list[ice_models.CreateLiveRe
     ]
 
 
-# --- a hand-made signer, so tests can tamper with every part of a request -------------------------------------
+# --- a hand-made signer, so tests can tamper with every part of a request ---
 
 
 @dataclass

@@ -24,14 +24,18 @@ def code_of(response: httpx.Response) -> tuple[int, str]:
 
 
 def test_a_correctly_signed_request_passes(server: RunningIms) -> None:
-    response = SignedCall(server.port, "ListLiveRecordJobs", query=[("Keyword", "a b*c~"), ("PageSize", "5")]).send()
+    response = SignedCall(
+        server.port, "ListLiveRecordJobs", query=[("Keyword", "a b*c~"), ("PageSize", "5")]
+    ).send()
     assert response.status_code == 200, response.text
 
 
 def test_query_values_with_reserved_characters_verify_through_the_sdk(server: RunningIms) -> None:
     # The SDK sends "a+b%2Ac~"; the server must decode and re-encode as "a%20b%2Ac~" to verify.
     for v2 in (False, True):
-        body = sdk_client(server.port, v2=v2).list_live_record_jobs(m.ListLiveRecordJobsRequest(keyword="a b*c~/é"))
+        body = sdk_client(server.port, v2=v2).list_live_record_jobs(
+            m.ListLiveRecordJobsRequest(keyword="a b*c~/é")
+        )
         assert body.body.total_count == 0
 
 
@@ -103,7 +107,9 @@ def test_unknown_access_key_is_404_not_found(server: RunningIms) -> None:
     assert code_of(response) == (404, "InvalidAccessKeyId.NotFound")
     for v2 in (False, True):
         with pytest.raises(ClientException) as refused:
-            sdk_client(server.port, key_id="nobody", v2=v2).list_live_record_jobs(m.ListLiveRecordJobsRequest())
+            sdk_client(server.port, key_id="nobody", v2=v2).list_live_record_jobs(
+                m.ListLiveRecordJobsRequest()
+            )
         assert (refused.value.status_code, refused.value.code) == (404, "InvalidAccessKeyId.NotFound")
 
 
@@ -174,7 +180,9 @@ def test_unsigned_request_is_incomplete_signature(server: RunningIms) -> None:
 def test_no_error_ever_echoes_a_secret_or_token(server: RunningIms) -> None:
     responses = [
         SignedCall(server.port, "ListLiveRecordJobs", secret="wrong").send(),
-        SignedCall(server.port, "ListLiveRecordJobs", key_id="STS.test-key", secret="sts-secret", token="bad").send(),
+        SignedCall(
+            server.port, "ListLiveRecordJobs", key_id="STS.test-key", secret="sts-secret", token="bad"
+        ).send(),
         v2_call(server.port, {"Action": "ListLiveRecordJobs"}, secret="wrong"),
     ]
     for response in responses:

@@ -1,4 +1,4 @@
-"""The official SDK (alibabacloud_ice20201109, unchanged) against the local IMS: every operation, V3 and V2, STS."""
+"""The official SDK (unchanged alibabacloud_ice20201109) against the local IMS: all ops, V3, V2, STS."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ MP4_FORMAT = {
 def submit_request(template_id: str, name: str = "live stream record 1") -> m.SubmitLiveRecordJobRequest:
     return m.SubmitLiveRecordJobRequest(
         name=name,
-        stream_input=m.SubmitLiveRecordJobRequestStreamInput(type="rtmp", url="rtmp://127.0.0.1:1935/live/s1"),
+        stream_input=m.SubmitLiveRecordJobRequestStreamInput(
+            type="rtmp", url="rtmp://127.0.0.1:1935/live/s1"
+        ),
         record_output=m.SubmitLiveRecordJobRequestRecordOutput(
             type="oss", bucket="imsbucket1", endpoint="oss-cn-shanghai.aliyuncs.com"
         ),
@@ -37,7 +39,9 @@ def test_every_operation_through_the_official_sdk(server: RunningIms, v2: bool) 
     client = sdk_client(server.port, v2=v2)
 
     created = client.create_live_record_template(
-        m.CreateLiveRecordTemplateRequest(name="hls + mp4", record_format=sdk_record_formats(M3U8_FORMAT, MP4_FORMAT))
+        m.CreateLiveRecordTemplateRequest(
+            name="hls + mp4", record_format=sdk_record_formats(M3U8_FORMAT, MP4_FORMAT)
+        )
     )
     template_id = created.body.template_id
     assert created.body.request_id
@@ -75,7 +79,9 @@ def test_every_operation_through_the_official_sdk(server: RunningIms, v2: bool) 
     # The recorder reports progress; the job follows.
     server.backend.on_status(job_id, "started")
     listed = client.list_live_record_jobs(
-        m.ListLiveRecordJobsRequest(keyword="stream record", status="started", page_no=1, page_size=20, sort_by="asc")
+        m.ListLiveRecordJobsRequest(
+            keyword="stream record", status="started", page_no=1, page_size=20, sort_by="asc"
+        )
     ).body
     assert [j.job_id for j in listed.live_record_jobs] == [job_id]
     assert (listed.total_count, listed.page_no, listed.page_size, listed.sort_by) == (1, 1, 20, "asc")
@@ -104,15 +110,21 @@ def test_every_operation_through_the_official_sdk(server: RunningIms, v2: bool) 
     templates = client.list_live_record_templates(
         m.ListLiveRecordTemplatesRequest(template_ids=[template_id, "ims-system-m3u8"], page_size=100)
     ).body
-    assert sorted(t.template_id for t in templates.record_template_list) == sorted([template_id, "ims-system-m3u8"])
+    assert sorted(t.template_id for t in templates.record_template_list) == sorted(
+        [template_id, "ims-system-m3u8"]
+    )
     custom = client.list_live_record_templates(m.ListLiveRecordTemplatesRequest(type="custom")).body
     assert [t.template_id for t in custom.record_template_list] == [template_id]
 
     # A finished file, as the recorder reports it.
     start = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     end = datetime(2030, 1, 2, 3, 5, 5, tzinfo=timezone.utc)
-    server.backend.on_file(RecordedFile(job_id, "m3u8", f"record/{job_id}/0.m3u8", start, end, 60.0, 640, 360))
-    files = client.list_live_record_files(m.ListLiveRecordFilesRequest(job_ids=[job_id], record_format="m3u8")).body
+    server.backend.on_file(
+        RecordedFile(job_id, "m3u8", f"record/{job_id}/0.m3u8", start, end, 60.0, 640, 360)
+    )
+    files = client.list_live_record_files(
+        m.ListLiveRecordFilesRequest(job_ids=[job_id], record_format="m3u8")
+    ).body
     assert (files.total_count, files.page_size, files.sort_by) == ("1", "10", "asc")
     record = files.files[0]
     assert (record.job_id, record.job_name, record.format, record.duration, record.width, record.height) == (
@@ -146,7 +158,9 @@ def test_every_operation_through_the_official_sdk(server: RunningIms, v2: bool) 
         client.get_live_record_template(m.GetLiveRecordTemplateRequest(template_id=template_id))
     assert (missing.value.status_code, missing.value.code) == (404, "InvalidTemplateId.NotFound")
     # The job keeps its snapshot after the template is gone.
-    kept = client.get_live_record_template(m.GetLiveRecordTemplateRequest(template_id=template_id, job_id=job_id))
+    kept = client.get_live_record_template(
+        m.GetLiveRecordTemplateRequest(template_id=template_id, job_id=job_id)
+    )
     assert kept.body.record_template.name == "hls + mp4"
 
 
@@ -178,19 +192,25 @@ def test_system_templates_are_read_only(server: RunningIms) -> None:
     with pytest.raises(ClientException) as update:
         client.update_live_record_template(
             m.UpdateLiveRecordTemplateRequest(
-                template_id="ims-system-m3u8", name="x", record_format=[m.UpdateLiveRecordTemplateRequestRecordFormat(
-                    format="flv", oss_object_prefix="a/{StartTime}_{EndTime}"
-                )]
+                template_id="ims-system-m3u8",
+                name="x",
+                record_format=[
+                    m.UpdateLiveRecordTemplateRequestRecordFormat(
+                        format="flv", oss_object_prefix="a/{StartTime}_{EndTime}"
+                    )
+                ],
             )
         )
     assert (update.value.status_code, update.value.code) == (403, "OperationDenied.SystemTemplate")
     with pytest.raises(ClientException) as delete:
-        client.delete_live_record_template(m.DeleteLiveRecordTemplateRequest(template_id="ims-system-m3u8-mp4"))
+        client.delete_live_record_template(
+            m.DeleteLiveRecordTemplateRequest(template_id="ims-system-m3u8-mp4")
+        )
     assert (delete.value.status_code, delete.value.code) == (403, "OperationDenied.SystemTemplate")
     job_id = client.submit_live_record_job(submit_request("ims-system-m3u8-mp4")).body.job_id
-    assert client.get_live_record_job(m.GetLiveRecordJobRequest(job_id=job_id)).body.record_job.template_id == (
-        "ims-system-m3u8-mp4"
-    )
+    assert client.get_live_record_job(
+        m.GetLiveRecordJobRequest(job_id=job_id)
+    ).body.record_job.template_id == ("ims-system-m3u8-mp4")
 
 
 def test_unknown_ids_answer_404_with_the_documented_codes(server: RunningIms) -> None:
