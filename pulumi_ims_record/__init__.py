@@ -8,23 +8,26 @@ Only the program-side names are re-exported here; the client is ``pulumi_ims_rec
 emulator ``python -m pulumi_ims_record.local``.
 """
 
-from .resources import (
-    DEFAULT_RECORD_FORMATS,
-    LiveRecording,
-    LiveRecordingStreamArgs,
-    LiveRecordJob,
-    LiveRecordJobArgs,
-    LiveRecordJobArgsDict,
-    LiveRecordTemplate,
-    LiveRecordTemplateArgs,
-    LiveRecordTemplateArgsDict,
-    RecordFormatArgs,
-    RecordFormatArgsDict,
-    RecordOutputArgs,
-    RecordOutputArgsDict,
-    StreamInputArgs,
-    StreamInputArgsDict,
-)
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .resources import (
+        DEFAULT_RECORD_FORMATS,
+        LiveRecording,
+        LiveRecordingStreamArgs,
+        LiveRecordJob,
+        LiveRecordJobArgs,
+        LiveRecordJobArgsDict,
+        LiveRecordTemplate,
+        LiveRecordTemplateArgs,
+        LiveRecordTemplateArgsDict,
+        RecordFormatArgs,
+        RecordFormatArgsDict,
+        RecordOutputArgs,
+        RecordOutputArgsDict,
+        StreamInputArgs,
+        StreamInputArgsDict,
+    )
 
 __all__ = [
     "DEFAULT_RECORD_FORMATS",
@@ -43,3 +46,13 @@ __all__ = [
     "StreamInputArgs",
     "StreamInputArgsDict",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: `pulumi` is imported only when a resource name is used, so the client (`.ice`),
+    # the provider process and the local IMS do not pay for it.
+    if name in __all__:
+        from . import resources
+
+        return getattr(resources, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 FORBIDDEN = (
     "pulumi",
@@ -50,11 +48,5 @@ def test_the_ice_layer_itself_imports_no_pulumi_or_sdk() -> None:
     assert forbidden(modules_loaded_by(BYPASS_PARENT + "import sys; import pulumi_ims_record.ice; ")) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pulumi_ims_record/__init__.py (not owned by the client) eagerly imports .resources, "
-    "hence pulumi; "
-    "it has to become lazy (PEP 562 __getattr__). Remove this marker when it is.",
-)
 def test_import_pulumi_ims_record_ice_loads_no_pulumi_module() -> None:
     assert forbidden(modules_loaded_by("import sys; import pulumi_ims_record.ice; ")) == []
