@@ -1,0 +1,120 @@
+"""The local IMS as a process: the command line, SIGTERM, and durability across ``kill -9``."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from alibabacloud_ice20201109 import models as m
+
+from pulumi_ims_record.local.__main__ import config_from_args
+
+from .conftest import M3U8_FORMAT, sdk_client, sdk_record_formats
+
+
+def port_of(endpoint: str) -> int:
+    port = urlsplit(endpoint).port
+    assert port is not None
+    return port
+
+
+def test_state_survives_kill_9_and_the_restart_lists_everything(start_local_ims: Any) -> None:
+    # A stream nobody publishes: the real recorder keeps trying (pull timeout far away); jobs stay unfinished.
+    first = start_local_ims(["--pull-timeout", "600"])
+    client = sdk_client(port_of(first.endpoint))
+    template_id = client.create_live_record_template(
+        m.CreateLiveRecordTemplateRequest(name="durable", record_format=sdk_record_formats(M3U8_FORMAT))
+    ).body.template_id
+    job_ids = [
+        client.submit_live_record_job(
+            m.SubmitLiveRecordJobRequest(
+                name=f"durable job {index}",
+                stream_input=m.SubmitLiveRecordJobRequestStreamInput(
+                    type="rtmp", url=f"rtmp://127.0.0.1:1/live/nobody{index}"
+                ),
+                record_output=m.SubmitLiveRecordJobRequestRecordOutput(type="oss", bucket="durable-bucket"),
+                template_id=template_id,
+            )
+        ).body.job_id
+        for index in range(3)
+    ]
+    client.update_live_record_template(
+        m.UpdateLiveRecordTemplateRequest(
+            template_id=template_id,
+            name="durable v2",
+            record_format=[
+                m.UpdateLiveRecordTemplateRequestRecordFormat(
+                    format="mp4", oss_object_prefix="d/{JobId}_{EscapedStartTime}_{EscapedEndTime}"
+                )
+            ],
+        )
+    )
+
+    os.killpg(first.process.pid, signal.SIGKILL)
+    first.process.wait(timeout=30)
+    first.stop()
+
+    second = start_local_ims()  # same name, same data directory
+    assert second.data_dir == first.data_dir
+    client = sdk_client(port_of(second.endpoint))
+    template = client.get_live_record_template(m.GetLiveRecordTemplateRequest(template_id=template_id)).body
+    assert template.record_template.name == "durable v2"
+    listed = client.list_live_record_jobs(
+        m.ListLiveRecordJobsRequest(keyword="durable job", page_size=10)
+    ).body
+    assert sorted(job.job_id for job in listed.live_record_jobs) == sorted(job_ids)
+    snapshot = client.get_live_record_template(
+        m.GetLiveRecordTemplateRequest(template_id=template_id, job_id=job_ids[0])
+    ).body.record_template
+    assert (snapshot.name, [f.format for f in snapshot.record_format_list]) == ("durable", ["m3u8"])
+
+
+def test_sigterm_stops_cleanly_with_exit_status_0(start_local_ims: Any) -> None:
+    server = start_local_ims()
+    assert sdk_client(port_of(server.endpoint)).list_live_record_jobs(m.ListLiveRecordJobsRequest()).body
+    os.kill(server.process.pid, signal.SIGTERM)
+    assert server.process.wait(timeout=60) == 0
+    log = server.log_path.read_text()
+    assert f"Local IMS ready: {server.endpoint}" in log
+    assert "Traceback" not in log
+
+
+def test_options_come_from_the_command_line_or_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("IMS_LOCAL_PORT", "9999")
+    monkeypatch.setenv("IMS_LOCAL_DATA_DIR", str(tmp_path / "from-env"))
+    monkeypatch.setenv("IMS_LOCAL_ACCESS_KEY", "env-id:env-secret,other:other-secret")
+    monkeypatch.setenv("IMS_LOCAL_ERROR_RATE", "SubmitLiveRecordJob=0.5")
+    config, ready_file, log_level = config_from_args(
+        ["--port", "0", "--sts", "sts-id:sts-secret:tok", "--qps", "*=5"]
+    )
+    assert config.port == 0  # the option wins over the variable
+    assert config.data_dir == tmp_path / "from-env"
+    assert [(k.access_key_id, k.security_token) for k in config.access_keys] == [
+        ("env-id", None),
+        ("other", None),
+        ("sts-id", "tok"),
+    ]
+    assert dict(config.faults.error_rate) == {"SubmitLiveRecordJob": 0.5}
+    assert dict(config.faults.qps) == {"*": 5.0}
+    assert (ready_file, log_level) == (None, "INFO")
+
+
+def test_defaults_and_bad_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("IMS_LOCAL_"):
+            monkeypatch.delenv(name)
+    config, _, _ = config_from_args([])
+    assert (config.host, config.port, config.pull_timeout) == ("127.0.0.1", 8787, 180.0)
+    assert [(k.access_key_id, k.secret) for k in config.access_keys] == [
+        ("ims-local-key", "ims-local-secret")
+    ]
+    assert config.data_dir == Path(".ims-local")
+    for bad in (["--access-key", "no-colon"], ["--error-rate", "Nope=0.1"], ["--pull-timeout", "0"]):
+        with pytest.raises(SystemExit):
+            config_from_args(bad)
