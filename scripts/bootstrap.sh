@@ -71,12 +71,15 @@ if [[ ! -x "$VENV/bin/python" ]]; then
         fi
     fi
 fi
-# Reinstall when the dependency declaration changes; the stamp is the hash of pyproject.toml.
+# Reinstall when the dependency declaration changes; the stamp is the hash of pyproject.toml (and of the way we
+# install). "compat" editable mode puts the checkout on sys.path through a .pth file: the default mode snapshots
+# the package layout at install time, so a package created later resolves as an empty namespace package.
 install_stamp="$VENV/.pulumi-ims-record-installed"
-wanted_stamp="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+wanted_stamp="editable-compat $(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
 if [[ "$(cat "$install_stamp" 2>/dev/null)" != "$wanted_stamp" ]]; then
     step "installing pulumi-ims-record (editable) with its dev extra into .venv (log: $LOGS/pip.log)"
-    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -e "$ROOT[dev]" \
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
+        --config-settings editable_mode=compat -e "$ROOT[dev]" \
         >"$LOGS/pip.log" 2>&1; then
         tail -n 20 "$LOGS/pip.log" >&2
         fail "pip install -e '.[dev]' failed; see $LOGS/pip.log"
