@@ -196,11 +196,23 @@ def _utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
+# If the server dies, even by kill -9, its ffmpeg must stop instead of recording on as an orphan. The kernel's
+# parent-death signal does that, but it fires once per exiting thread of a multi-threaded parent, and a second
+# SIGTERM makes ffmpeg abandon the segment it is closing. So a single-threaded sh receives it and passes
+# exactly one SIGTERM on (stdin stays connected, for the 'q' that stops ffmpeg gracefully).
+_FORWARD_ONE_SIGTERM = (
+    'trap \'trap "" TERM INT; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null\' TERM INT; '
+    '"$@" <&0 & child=$!; '
+    'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || exit "$status"; done'
+)
+
+
 def _parent_death_prefix() -> list[str]:
-    # If the server dies (even by kill -9), its ffmpeg children get SIGTERM instead of recording on as
-    # orphans.
     setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
-    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
+    shell = shutil.which("sh")
+    if setpriv is None or shell is None:
+        return []  # without it, a restarted server still ends a stale ffmpeg (see _kill_stale_ffmpeg)
+    return [setpriv, "--pdeathsig", "TERM", "--", shell, "-c", _FORWARD_ONE_SIGTERM, "ffmpeg-supervised"]
 
 
 class _JobSupervisor(threading.Thread):
@@ -227,6 +239,7 @@ class _JobSupervisor(threading.Thread):
         self._stop_requested = threading.Event()
         self._progress_lock = threading.Lock()
         self._out_time_us = 0
+        self._announced_started = False
 
     def request_stop(self) -> None:
         self._stop_requested.set()
@@ -294,7 +307,9 @@ class _JobSupervisor(threading.Thread):
                 if out_time > last_out_time:
                     last_out_time = out_time
                     last_data = now
-                    if self.state.last_status != "started":
+                    if self.state.last_status != "started" or not self._announced_started:
+                        # Also once after a restart, so the backend hears the truth from this process.
+                        self._announced_started = True
                         self._set_status("started")
                 if process.poll() is not None:
                     break
@@ -652,8 +667,11 @@ def _stop_ffmpeg(process: subprocess.Popen[bytes]) -> None:
             process.stdin.flush()
     for escalation, grace in ((None, 1.0), (signal.SIGTERM, 1.5), (signal.SIGKILL, 5.0)):
         if escalation is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.send_signal(escalation)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                if escalation == signal.SIGKILL:  # the whole group: ffmpeg and the sh that may wrap it
+                    os.killpg(process.pid, escalation)
+                else:
+                    process.send_signal(escalation)
         try:
             process.wait(timeout=grace)
             break
@@ -675,10 +693,13 @@ def _kill_stale_ffmpeg(pid: int, work_dir: Path) -> None:
         return  # gone already (or no /proc: then we cannot tell it is ours, and leave it alone)
     if "ffmpeg" not in command_line or str(work_dir) not in command_line:
         return
-    for signum in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signum)
-        deadline = time.monotonic() + 2.0
+    # It normally got SIGTERM when the server died (parent-death signal) and is finishing its segment: give it
+    # time, since a second signal would make ffmpeg abandon that segment half-written.
+    for signum in (None, signal.SIGTERM, signal.SIGKILL):
+        if signum is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signum)  # its own process group (start_new_session): the sh wrapper and ffmpeg
+        deadline = time.monotonic() + 3.0
         while time.monotonic() < deadline:
             if not Path(f"/proc/{pid}").exists() or _is_zombie(pid):
                 return

@@ -47,6 +47,8 @@ START_TIMEOUT = 10.0
 class TestStreamUnavailable(RuntimeError):
     """nginx, its RTMP module or ffmpeg is missing, or nginx would not start."""
 
+    __test__ = False  # not a pytest test class
+
 
 def find_rtmp_module() -> Path:
     """The nginx RTMP module shared object, from ``NGINX_RTMP_MODULE`` or the usual distribution paths."""
