@@ -101,8 +101,11 @@ class CallbackSender:
             self._condition.notify()
 
     def wait_idle(self, timeout: float, *, include_retries: bool = True) -> bool:
-        """True once nothing is queued or in flight; without ``include_retries``, deliveries waiting for a retry
-        do not count (shutdown gives fresh events a chance but does not wait out backoffs)."""
+        """True once nothing is queued or in flight.
+
+        Without ``include_retries`` deliveries waiting for a retry do not count: shutdown gives fresh events a
+        chance but does not wait out backoffs.
+        """
         deadline = self._clock() + timeout
 
         def busy() -> bool:

@@ -315,18 +315,17 @@ class ApiHandler(_JsonHandler):
     def _serve_api(self, path: str) -> None:
         ims = self.server.ims
         request_id = new_request_id()
-        query_text = urlsplit(self.path).query
-        stat_key: str | None = None
+        query_error: InvalidParameter | None = None
         try:
-            try:
-                query = _parse_pairs(query_text, "query string")
-            except InvalidParameter:
-                query = []
-                raise
-            finally:
-                action = self.headers.get("x-acs-action") or dict(query).get("Action") or ""
-                stat_key = action if action in ACTIONS else INVALID_ACTION_STAT
-                ims.stats.called(stat_key)
+            query = _parse_pairs(urlsplit(self.path).query, "query string")
+        except InvalidParameter as error:
+            query, query_error = [], error
+        action = self.headers.get("x-acs-action") or dict(query).get("Action") or ""
+        stat_key = action if action in ACTIONS else INVALID_ACTION_STAT
+        ims.stats.called(stat_key)
+        try:
+            if query_error is not None:
+                raise query_error
             body = self.read_limited_body()
             if path != "/":
                 raise InvalidAction(f"The path must be '/', got {path[:100]!r}.")
@@ -370,8 +369,7 @@ class ApiHandler(_JsonHandler):
                     ImsApiError(500, "InternalError", "The request processing has failed."), request_id
                 )
         finally:
-            if stat_key is not None:
-                ims.stats.completed(stat_key)
+            ims.stats.completed(stat_key)
 
     def _form_params(self, body: bytes) -> list[tuple[str, str]]:
         if not body:
