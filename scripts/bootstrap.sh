@@ -5,7 +5,7 @@
 #   2. .venv with this package (editable) and its dev extra, reinstalled when pyproject.toml changes;
 #   3. the Pulumi CLI: a `pulumi` on PATH at least as new as the pinned version, else built from tools/pulumi-cli;
 #   4. .venv/bin/{pulumi, pulumi-resource-pulumi-python, pulumi-language-python};
-#   5. .state/: the file backend, PULUMI_HOME and the passphrase of the local stacks.
+#   5. .state/: the file backend and PULUMI_HOME.
 # Progress goes to stderr, prefixed with "==>"; long steps log under .state/logs/.
 set -euo pipefail
 
@@ -160,11 +160,8 @@ link "$pulumi_binary" "$VENV/bin/pulumi"
 link "$TOOLS_BIN/pulumi-resource-pulumi-python" "$VENV/bin/pulumi-resource-pulumi-python"
 link "$TOOLS_BIN/pulumi-language-python" "$VENV/bin/pulumi-language-python"
 
-# --- 5. state: file backend, PULUMI_HOME, passphrase ----------------------------------------------------------------
+# --- 5. state: file backend, PULUMI_HOME ----------------------------------------------------------------
+# (The demo stacks' passphrase is set by scripts/env.sh.)
 mkdir -p "$STATE/backend" "$STATE/pulumi-home"
-if [[ ! -s "$STATE/passphrase" ]]; then
-    # Encrypts the secrets of the local stacks only; it never leaves .state/.
-    (umask 077 && "$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(24))' >"$STATE/passphrase")
-fi
 
 step "bootstrap done: $("$VENV/bin/pulumi" version) at $pulumi_binary, $("$VENV/bin/python" --version) in .venv"

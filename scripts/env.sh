@@ -8,7 +8,11 @@ export PULUMI_PYTHON_CMD="$_ims_root/.venv/bin/python"
 # A file backend and Pulumi's home inside the repo's ignored .state/: nothing touches ~/.pulumi or the network.
 export PULUMI_BACKEND_URL="file://$_ims_root/.state/backend"
 export PULUMI_HOME="$_ims_root/.state/pulumi-home"
-export PULUMI_CONFIG_PASSPHRASE_FILE="$_ims_root/.state/passphrase"
+# The passphrase of the demo stacks (Pulumi.local.yaml's salt belongs to it). Not a secret: those stacks hold
+# none. Set PULUMI_CONFIG_PASSPHRASE(_FILE) yourself for stacks with real secrets.
+if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+    export PULUMI_CONFIG_PASSPHRASE=ims-record-local-demo
+fi
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 unset _ims_root

@@ -1,0 +1,303 @@
+"""`./run demo`: the quickstart recording a live stream, end to end, on this machine.
+
+Starts the local IMS and a test RTMP stream on the ports the `local` stack names (Pulumi.local.yaml),
+runs `pulumi up` of the root project against them, waits for the first file recorded in this run, prints
+where it is and how to play it, then keeps recording until Ctrl-C.
+
+On exit it stops the local IMS (which closes the open recording so it stays playable) and the stream. The
+stack and the local IMS data stay under .state/, consistent with each other, so the next run is an update
+that changes nothing and the job resumes. `--reset` deletes both first and starts from nothing.
+
+Run it through `./run demo`, which bootstraps and sets the Pulumi environment (scripts/env.sh).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml  # type: ignore[import-untyped]  # PyYAML, a dependency of pulumi
+
+from pulumi_ims_record.ice import Credentials, IceClient, IceError, LiveRecordFile
+from pulumi_ims_record.local.teststream import TestStream, TestStreamUnavailable
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK = "local"
+STATE = ROOT / ".state" / "demo"
+IMS_DATA = STATE / "ims"
+# The local IMS's documented default credentials: the demo never sends real ones anywhere.
+LOCAL_CREDENTIALS = {
+    "ALIBABA_CLOUD_ACCESS_KEY_ID": "ims-local-key",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "ims-local-secret",
+}
+
+
+PROBE_ENTRIES = "format=format_name,duration:stream=codec_type,codec_name,width,height"
+
+
+class DemoError(Exception):
+    """Something the person running the demo has to fix; the message says what."""
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    """What the demo needs from Pulumi.local.yaml and the root Pulumi.yaml."""
+
+    project: str
+    ims_port: int
+    stream_port: int
+    stream_name: str
+    bucket: str
+
+    @classmethod
+    def read(cls) -> LocalStack:
+        project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"]
+        config: dict[str, Any] = yaml.safe_load((ROOT / f"Pulumi.{STACK}.yaml").read_text())["config"]
+        endpoint = urlsplit(str(config["ims-record:endpoint"]))
+        stream = urlsplit(str(config[f"{project}:streamUrl"]))
+        if endpoint.hostname != "127.0.0.1" or stream.hostname != "127.0.0.1":
+            raise DemoError(f"Pulumi.{STACK}.yaml must point the endpoint and the stream at 127.0.0.1")
+        return cls(
+            project=project,
+            ims_port=endpoint.port or 80,
+            stream_port=stream.port or 1935,
+            stream_name=stream.path.rsplit("/", 1)[-1],
+            bucket=str(config[f"{project}:bucketName"]),
+        )
+
+
+def require_free_port(port: int, what: str) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise DemoError(
+                f"port {port} ({what}, from Pulumi.{STACK}.yaml) is in use; stop what uses it "
+                f"(`ss -ltnp 'sport = :{port}'` shows it) or change the port in Pulumi.{STACK}.yaml"
+            ) from None
+
+
+@contextlib.contextmanager
+def test_stream(port: int, name: str) -> Iterator[TestStream]:
+    say(f"starting the test RTMP stream rtmp://127.0.0.1:{port}/live/{name} (nginx-rtmp + ffmpeg)")
+    stream = TestStream(name=name, port=port)
+    try:
+        stream.start()
+    except TestStreamUnavailable as error:
+        raise DemoError(str(error)) from None
+    try:
+        yield stream
+    finally:
+        say("stopping the test stream")
+        stream.stop()
+
+
+@contextlib.contextmanager
+def local_ims(port: int) -> Iterator[dict[str, Any]]:
+    """The local IMS as a subprocess on ``port`` with its data in .state/demo/ims; yields its ready.json."""
+    IMS_DATA.mkdir(parents=True, exist_ok=True)
+    ready_file = IMS_DATA / "ready.json"
+    ready_file.unlink(missing_ok=True)
+    log_path = STATE / "local-ims.log"
+    command = [sys.executable, "-m", "pulumi_ims_record.local", "--port", str(port)]
+    command += ["--data-dir", str(IMS_DATA), "--ready-file", str(ready_file)]
+    say(f"starting the local IMS on http://127.0.0.1:{port} (data and log in {STATE.relative_to(ROOT)})")
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 30
+        ready: dict[str, Any] | None = None
+        while ready is None:
+            if process.poll() is not None:
+                raise DemoError(f"the local IMS exited with {process.returncode}; see {log_path}")
+            with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
+                ready = json.loads(ready_file.read_text())
+            if ready is None and time.monotonic() > deadline:
+                raise DemoError(f"the local IMS did not get ready within 30 s; see {log_path}")
+            time.sleep(0.1)
+        yield ready
+    finally:
+        if process.poll() is None:
+            say("stopping the local IMS (closing the open recording)")
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def pulumi(*args: str, capture: bool = False) -> str:
+    """Run the bootstrapped CLI on the root project with the local credentials; fail with its output."""
+    command = ["pulumi", *args, "--stack", STACK, "--non-interactive"]
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **LOCAL_CREDENTIALS},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if capture else None,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise DemoError(f"`{' '.join(command)}` failed (exit {result.returncode}); its output is above")
+    return result.stdout or ""
+
+
+def stack_exists() -> bool:
+    listing = subprocess.run(
+        ["pulumi", "stack", "ls", "--json"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return any(item["name"] == STACK for item in json.loads(listing.stdout))
+
+
+def reset() -> None:
+    """Forget the stack and the local IMS data together (they only make sense together)."""
+    if stack_exists():
+        say(f"removing the stack `{STACK}` (its config file stays)")
+        pulumi("stack", "rm", "--force", "--yes", "--preserve-config")
+    if STATE.exists():
+        say(f"deleting {STATE.relative_to(ROOT)}")
+        shutil.rmtree(STATE)
+
+
+def wait_for_first_file(
+    client: IceClient, job_id: str, since: datetime, timeout: float, stop: threading.Event
+) -> LiveRecordFile | None:
+    """The first file of ``job_id`` that ended after ``since`` (ListLiveRecordFiles); None on Ctrl-C."""
+    started = time.monotonic()
+    next_progress = started + 5
+    while not stop.is_set():
+        try:
+            files = [
+                item
+                for item in client.iter_live_record_files(
+                    job_ids=[job_id],
+                    start_time=since - timedelta(hours=1),
+                    end_time=since + timedelta(days=1),
+                )
+                if item.end_time and item.record_url and _parse_time(item.end_time) >= since
+            ]
+        except IceError as error:
+            raise DemoError(f"listing the recordings failed: {error}") from None
+        if files:
+            return min(files, key=lambda item: item.end_time or "")
+        elapsed = time.monotonic() - started
+        if elapsed > timeout:
+            raise DemoError(
+                f"no recording of job {job_id} within {timeout:.0f} s; see .state/demo/local-ims.log"
+            )
+        if time.monotonic() >= next_progress:
+            status = client.get_live_record_job(job_id=job_id).record_job.status
+            say(f"  waiting for the first recording: {elapsed:.0f} s, job status {status}")
+            next_progress += 5
+        stop.wait(1)
+    return None
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def ffprobe_summary(target: str) -> str:
+    """One line: container, duration and streams, as ffprobe reads them."""
+    result = subprocess.run(
+        ["ffprobe", "-v", "error", "-of", "json", "-show_entries", PROBE_ENTRIES, target],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if result.returncode != 0:
+        raise DemoError(f"ffprobe could not read {target}: {result.stderr.strip()}")
+    probe = json.loads(result.stdout)
+    streams = []
+    for stream in probe.get("streams", []):
+        size = f" {stream['width']}x{stream['height']}" if stream.get("width") else ""
+        streams.append(f"{stream.get('codec_type')} {stream.get('codec_name')}{size}")
+    fmt = probe.get("format", {})
+    return f"{fmt.get('format_name')}, {float(fmt.get('duration', 0)):.1f} s, " + ", ".join(streams)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="./run demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--reset", action="store_true", help="delete the `local` stack and the demo data first"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=180, help="seconds to wait for the first recording (180)"
+    )
+    parser.add_argument(
+        "--once", action="store_true", help="exit after the first recording instead of waiting for Ctrl-C"
+    )
+    args = parser.parse_args(argv)
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    stack = LocalStack.read()
+    if args.reset:
+        reset()
+    STATE.mkdir(parents=True, exist_ok=True)
+    require_free_port(stack.ims_port, "the local IMS")
+    require_free_port(stack.stream_port, "the test RTMP stream")
+    since = datetime.now(timezone.utc).replace(microsecond=0)
+
+    # Entered stream first, left IMS first: the IMS closes the open recording while the stream still plays.
+    with test_stream(stack.stream_port, stack.stream_name), local_ims(stack.ims_port) as ready:
+        if not stack_exists():
+            say(f"creating the stack `{STACK}` (file backend in .state/backend)")
+            pulumi("stack", "init")
+        say(f"pulumi up --refresh (stack `{STACK}`, project {stack.project}, program examples/quickstart)")
+        pulumi("up", "--yes", "--refresh", "--skip-preview")
+        job_id = pulumi("stack", "output", "job_id", capture=True).strip()
+        say(f"job {job_id} is recording; waiting for its first file of this run (up to {args.timeout:.0f} s)")
+        credentials = Credentials(*LOCAL_CREDENTIALS.values())
+        with IceClient(region="cn-shanghai", endpoint=ready["endpoint"], credentials=credentials) as client:
+            recorded = wait_for_first_file(client, job_id, since, args.timeout, stop)
+        if recorded is not None:
+            play_url = recorded.record_url or ""
+            key = play_url.split(f"/_buckets/{stack.bucket}/", 1)[-1]
+            print()
+            say(f"first recording: {recorded.format}, {recorded.duration:.1f} s, from {recorded.start_time}")
+            print(f"    file:  {IMS_DATA / 'buckets' / stack.bucket / key}")
+            print(f"    play:  {play_url}   (e.g. ffplay '{play_url}')")
+            print(f"    probe: {ffprobe_summary(play_url)}")
+            print()
+            if not args.once:
+                say("recording goes on (a new file every cycle); press Ctrl-C to stop")
+                stop.wait()
+    say(
+        f"stopped. The stack `{STACK}` and the local IMS data stay in .state/ (the next ./run demo resumes; "
+        "./run demo --reset starts over)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except DemoError as error:
+        print(f"demo: {error}", file=sys.stderr)
+        sys.exit(1)
