@@ -1,0 +1,112 @@
+"""Every program in examples/ previews under the CLI (through the language host); the quickstart goes up and
+is destroyed.
+
+Each example runs from a copy in tmp_path (its stack files never land in the repository), with a stack config
+that keeps it local: no `alicloud.oss.Bucket` (its provider plugin cannot be downloaded here), streams on
+loopback, the local IMS as the endpoint.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml  # type: ignore[import-untyped]  # PyYAML, a dependency of pulumi
+
+from tests.conftest import REPO_ROOT
+
+from .conftest import Engine
+
+EXAMPLES = REPO_ROOT / "examples"
+
+# Per example: stack config (without the project namespace) that avoids anything but the local IMS.
+LOCAL_CONFIG: dict[str, dict[str, Any]] = {
+    "quickstart": {
+        "useAlicloudBucket": False,
+        "bucketName": "e2e-quickstart",
+        "streamUrl": "rtmp://127.0.0.1:1/live/quickstart",
+    },
+    "component": {
+        "bucketName": "e2e-component",
+        "cam1Url": "rtmp://127.0.0.1:1/live/cam1",
+        "cam2Url": "rtmp://127.0.0.1:1/live/cam2",
+    },
+    "existing-bucket": {"bucketName": "e2e-existing", "streamUrl": "rtmp://127.0.0.1:1/live/existing"},
+    "multi-stream": {
+        "bucket": "e2e-multi",
+        "streams": [
+            {"key": "stage-a", "url": "rtmp://127.0.0.1:1/live/stage-a"},
+            {
+                "key": "stage-b",
+                "url": "rtmp://127.0.0.1:1/live/stage-b",
+                "notifyUrl": "https://example.com/n",
+            },
+        ],
+    },
+    "vod-output": {
+        "vodStorageLocation": "outin-e2e.oss-cn-shanghai.aliyuncs.com",
+        "streamUrl": "rtmp://127.0.0.1:1/live/vod",
+    },
+}
+
+
+def example_names() -> list[str]:
+    return sorted(path.parent.name for path in EXAMPLES.glob("*/Pulumi.yaml"))
+
+
+def test_every_example_has_a_local_config_here() -> None:
+    """A new example must be added to LOCAL_CONFIG, so the preview test below covers it."""
+    assert example_names(), "no examples found"
+    assert sorted(LOCAL_CONFIG) == example_names()
+
+
+def copy_example(engine: Engine, name: str, stack: str) -> Path:
+    """The example in tmp_path with a ``Pulumi.<stack>.yaml`` holding LOCAL_CONFIG; returns its directory."""
+    directory = engine.root / "examples" / name
+    shutil.copytree(EXAMPLES / name, directory, ignore=shutil.ignore_patterns("Pulumi.*.yaml", "__pycache__"))
+    project = yaml.safe_load((directory / "Pulumi.yaml").read_text())["name"]
+    config: dict[str, Any] = {f"{project}:{key}": value for key, value in LOCAL_CONFIG[name].items()}
+    config.update(engine.config())
+    (directory / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    engine.cli(["stack", "init", stack], cwd=directory)
+    return directory
+
+
+@pytest.mark.parametrize("name", example_names())
+def test_example_previews_with_no_api_call(engine: Engine, name: str) -> None:
+    directory = copy_example(engine, name, "preview")
+    engine.ims.reset_stats()
+
+    preview = engine.cli(["preview", "--stack", "preview"], cwd=directory)
+
+    assert "to create" in preview.stdout, preview.stdout
+    assert engine.ims.total_calls() == 0, engine.ims.stats()
+
+
+def test_quickstart_goes_up_and_is_destroyed(engine: Engine) -> None:
+    directory = copy_example(engine, "quickstart", "dev")
+
+    engine.cli(["up", "--yes", "--skip-preview", "--stack", "dev"], cwd=directory)
+
+    job_id = engine.cli(["stack", "output", "job_id", "--stack", "dev"], cwd=directory).stdout.strip()
+    template_id = engine.cli(
+        ["stack", "output", "template_id", "--stack", "dev"], cwd=directory
+    ).stdout.strip()
+    assert [job.job_id for job in engine.jobs()] == [job_id]
+    with engine.client() as client:
+        assert (
+            client.get_live_record_template(template_id=template_id).record_template.name == "quickstart-hls"
+        )
+    engine.ims.reset_stats()
+
+    destroyed = engine.cli(["destroy", "--yes", "--skip-preview", "--stack", "dev"], cwd=directory)
+
+    assert engine.ims.stats().get("DeleteLiveRecordTemplate") == 1, engine.ims.stats()
+    assert "keeps recording" in destroyed.stdout, destroyed.stdout
+    resources = engine.export(directory, "dev")["deployment"].get("resources") or []
+    assert resources == []
+    with engine.client() as client:
+        templates = [item.template_id for item in client.iter_live_record_templates(type="custom")]
+    assert template_id not in templates
