@@ -13,10 +13,7 @@ TEMPLATE_TYPE_CUSTOM = "custom"
 STATUS_INITIAL = "initial"
 STATUS_STARTED = "started"
 STATUS_PAUSED = "paused"
-JOB_STATUSES = (STATUS_INITIAL, STATUS_STARTED, STATUS_PAUSED)
-
-DEFAULT_SLICE_DURATION = 30
-DEFAULT_CYCLE_DURATION = 6 * 3600
+# The allowed values and defaults are in ``ice.rules`` (``JOB_STATUSES``, ``TEMPLATE_TYPES``, ...).
 
 
 @dataclass(frozen=True)
@@ -85,7 +82,6 @@ class Page(Generic[T]):
     total: int
 
 
-API_VERSION = "2020-11-09"
 ACTIONS = (
     "CreateLiveRecordTemplate",
     "GetLiveRecordTemplate",

@@ -22,13 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit
 
-from pulumi_ims_record.local import _bucket_files, storage
+from pulumi_ims_record.ice import rules
+from pulumi_ims_record.local import _bucket_files
 from pulumi_ims_record.local._records import (
-    DEFAULT_CYCLE_DURATION,
-    DEFAULT_SLICE_DURATION,
-    JOB_STATUSES,
     STATUS_INITIAL,
     STATUS_PAUSED,
     STATUS_STARTED,
@@ -52,25 +49,8 @@ from pulumi_ims_record.local.recorder import FormatSpec, RecordedFile, Recording
 
 logger = logging.getLogger(__name__)
 
-# Limits where the public documentation is silent (documented in docs/local-ims.md).
-MAX_NAME_CHARS = 128
-MAX_URL_CHARS = 1024
-MAX_ID_CHARS = 128
-MAX_KEYWORD_CHARS = 128
-MAX_IDS_PER_REQUEST = 100
-MAX_PREFIX_BYTES = storage.MAX_PREFIX_BYTES
-SLICE_DURATION_RANGE = (5, 30)
-CYCLE_DURATION_RANGE = (5, 21600)
-TEMPLATE_PAGE_SIZE_RANGE = (1, 100)
-JOB_PAGE_SIZE_RANGE = (1, 100)
-FILE_PAGE_SIZE_RANGE = (5, 30)
-JOB_WINDOW = timedelta(days=30)
-FILE_WINDOW = timedelta(days=4)
-RECORD_FORMATS = ("m3u8", "mp4", "flv")
-OUTPUT_TYPES = ("oss", "vod")
-SORT_ORDERS = ("asc", "desc")
-
-
+# The API's value rules (enums, ranges, limits, prefixes, names, URLs) are in ``ice.rules``, shared with the
+# provider's ``check``; this module applies them and answers with the API parameter's name.
 SYSTEM_TEMPLATE_TIME = "2020-11-09T00:00:00Z"
 SYSTEM_TEMPLATES = (
     Template(
@@ -82,10 +62,10 @@ SYSTEM_TEMPLATES = (
         formats=(
             TemplateFormat(
                 format="m3u8",
-                oss_object_prefix="record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}",
-                slice_oss_object_prefix="record/{JobId}/{UnixTimestamp}_{Sequence}",
-                slice_duration=30,
-                cycle_duration=DEFAULT_CYCLE_DURATION,
+                oss_object_prefix=rules.DEFAULT_OSS_OBJECT_PREFIX,
+                slice_oss_object_prefix=rules.DEFAULT_SLICE_OSS_OBJECT_PREFIX,
+                slice_duration=rules.DEFAULT_SLICE_DURATION,
+                cycle_duration=rules.DEFAULT_CYCLE_DURATION,
             ),
         ),
     ),
@@ -98,15 +78,15 @@ SYSTEM_TEMPLATES = (
         formats=(
             TemplateFormat(
                 format="m3u8",
-                oss_object_prefix="record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}",
-                slice_oss_object_prefix="record/{JobId}/{UnixTimestamp}_{Sequence}",
-                slice_duration=30,
-                cycle_duration=DEFAULT_CYCLE_DURATION,
+                oss_object_prefix=rules.DEFAULT_OSS_OBJECT_PREFIX,
+                slice_oss_object_prefix=rules.DEFAULT_SLICE_OSS_OBJECT_PREFIX,
+                slice_duration=rules.DEFAULT_SLICE_DURATION,
+                cycle_duration=rules.DEFAULT_CYCLE_DURATION,
             ),
             TemplateFormat(
                 format="mp4",
-                oss_object_prefix="record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}",
-                cycle_duration=DEFAULT_CYCLE_DURATION,
+                oss_object_prefix=rules.DEFAULT_OSS_OBJECT_PREFIX,
+                cycle_duration=rules.DEFAULT_CYCLE_DURATION,
             ),
         ),
     ),
@@ -164,10 +144,6 @@ def new_resource_id() -> str:
 # --- value checks -------------------------------------------------------------------------------------------
 
 
-def _has_control_characters(value: str) -> bool:
-    return any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value)
-
-
 def require_text(parameter: str, value: object, *, max_chars: int) -> str:
     if value is None or value == "":
         raise MissingParameter(parameter)
@@ -181,16 +157,23 @@ def optional_text(parameter: str, value: object, *, max_chars: int) -> str | Non
         raise InvalidParameter(parameter, f"must be a string, got {type(value).__name__}")
     if len(value) > max_chars:
         raise InvalidParameter(parameter, f"must be at most {max_chars} characters, got {len(value)}")
-    if _has_control_characters(value):
+    if rules.has_control_characters(value):
         raise InvalidParameter(parameter, "must not contain control characters")
     return value
 
 
+def checked(parameter: str, value: str, rule: Callable[[str], str | None]) -> str:
+    """``value`` when it keeps the API rule (``ice.rules``), else InvalidParameter naming the parameter."""
+    problem = rule(value)
+    if problem is not None:
+        raise InvalidParameter(parameter, problem)
+    return value
+
+
 def require_name(parameter: str, value: object) -> str:
-    name = require_text(parameter, value, max_chars=MAX_NAME_CHARS)
-    if not name.strip():
-        raise InvalidParameter(parameter, "must not be blank")
-    return name
+    return checked(
+        parameter, require_text(parameter, value, max_chars=rules.MAX_NAME_LENGTH), rules.name_rule
+    )
 
 
 def optional_int(parameter: str, value: object, low: int, high: int) -> int | None:
@@ -258,33 +241,25 @@ def id_list(parameter: str, values: object) -> list[str]:
         return []
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise InvalidParameter(parameter, "must be a list of strings")
-    if len(values) > MAX_IDS_PER_REQUEST:
-        raise InvalidParameter(parameter, f"must list at most {MAX_IDS_PER_REQUEST} ids, got {len(values)}")
+    if len(values) > rules.MAX_IDS_PER_REQUEST:
+        raise InvalidParameter(
+            parameter, f"must list at most {rules.MAX_IDS_PER_REQUEST} ids, got {len(values)}"
+        )
     for value in values:
-        optional_text(parameter, value, max_chars=MAX_ID_CHARS)
+        optional_text(parameter, value, max_chars=rules.MAX_ID_LENGTH)
     return list(dict.fromkeys(values))
 
 
 def validate_bucket_name(parameter: str, value: object) -> str:
-    """OSS rules (``storage.validate_bucket_name``): 3-63 lower-case letters, digits and hyphens."""
-    bucket = require_text(parameter, value, max_chars=63)
-    problem = storage.validate_bucket_name(bucket)
-    if problem is not None:
-        raise InvalidParameter(parameter, problem)
-    return bucket
+    """OSS bucket naming, for ``vod`` outputs too: a local bucket is a directory named after it."""
+    bucket = require_text(parameter, value, max_chars=rules.MAX_STORAGE_NAME_LENGTH)
+    return checked(parameter, bucket, rules.oss_bucket_rule)
 
 
-def validate_object_prefix(
-    parameter: str, value: object, validate: Callable[[str], str | None]
-) -> str | None:
-    """A prefix checked by ``storage`` (variables, length, an object key that cannot leave its bucket)."""
-    prefix = optional_text(parameter, value, max_chars=4 * MAX_PREFIX_BYTES)
-    if prefix is None:
-        return None
-    problem = validate(prefix)
-    if problem is not None:
-        raise InvalidParameter(parameter, problem)
-    return prefix
+def validate_object_prefix(parameter: str, value: object, rule: Callable[[str], str | None]) -> str | None:
+    """A prefix (variables, length, an object key that cannot leave its bucket)."""
+    prefix = optional_text(parameter, value, max_chars=4 * rules.MAX_PREFIX_BYTES)
+    return None if prefix is None else checked(parameter, prefix, rule)
 
 
 def validate_record_formats(parameter: str, value: object) -> tuple[TemplateFormat, ...]:
@@ -300,21 +275,21 @@ def validate_record_formats(parameter: str, value: object) -> tuple[TemplateForm
         if not isinstance(entry, Mapping):
             raise InvalidParameter(where, "must be an object with Format and its prefixes")
         record_format = optional_choice(
-            f"{where}.Format", entry.get("Format"), RECORD_FORMATS, fold_case=True
+            f"{where}.Format", entry.get("Format"), rules.RECORD_FORMATS, fold_case=True
         )
         if record_format is None:
             raise MissingParameter(f"{where}.Format")
         object_prefix = validate_object_prefix(
-            f"{where}.OssObjectPrefix", entry.get("OssObjectPrefix"), storage.validate_oss_object_prefix
+            f"{where}.OssObjectPrefix", entry.get("OssObjectPrefix"), rules.oss_object_prefix_rule
         )
         slice_prefix = validate_object_prefix(
-            f"{where}.SliceOssObjectPrefix", entry.get("SliceOssObjectPrefix"), storage.validate_slice_prefix
+            f"{where}.SliceOssObjectPrefix", entry.get("SliceOssObjectPrefix"), rules.slice_prefix_rule
         )
         slice_duration = optional_int(
-            f"{where}.SliceDuration", entry.get("SliceDuration"), *SLICE_DURATION_RANGE
+            f"{where}.SliceDuration", entry.get("SliceDuration"), *rules.SLICE_DURATION_RANGE
         )
         cycle_duration = optional_int(
-            f"{where}.CycleDuration", entry.get("CycleDuration"), *CYCLE_DURATION_RANGE
+            f"{where}.CycleDuration", entry.get("CycleDuration"), *rules.CYCLE_DURATION_RANGE
         )
         if record_format == "m3u8":
             if slice_prefix is None:
@@ -333,8 +308,8 @@ def _paging(
     page_no: object, page_size: object, sort_by: object, size_range: tuple[int, int], default_sort: str
 ) -> Listing:
     number = optional_int("PageNo", page_no, 1, 10**9) or 1
-    size = optional_int("PageSize", page_size, *size_range) or 10
-    order = optional_choice("SortBy", sort_by, SORT_ORDERS, fold_case=True) or default_sort
+    size = optional_int("PageSize", page_size, *size_range) or rules.DEFAULT_PAGE_SIZE
+    order = optional_choice("SortBy", sort_by, rules.SORT_ORDERS, fold_case=True) or default_sort
     return Listing(number, size, order)
 
 
@@ -347,23 +322,18 @@ def _required_mapping(parameter: str, value: object) -> Mapping[str, object]:
 
 
 def validate_stream_url(parameter: str, value: object) -> str:
-    url = require_text(parameter, value, max_chars=MAX_URL_CHARS)
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "rtmp" or not parts.hostname or any(ch.isspace() for ch in url):
-        raise InvalidParameter(
-            parameter, "must be an rtmp:// URL with a host, e.g. rtmp://127.0.0.1/live/stream"
-        )
-    return url
+    url = require_text(parameter, value, max_chars=rules.MAX_URL_LENGTH)
+    return checked(parameter, url, rules.rtmp_url_rule)
 
 
 def validate_notify_url(parameter: str, value: object) -> str | None:
-    url = optional_text(parameter, value, max_chars=MAX_URL_CHARS)
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(ch.isspace() for ch in url):
-        raise InvalidParameter(parameter, "must be an http:// or https:// URL with a host")
-    return url
+    url = optional_text(parameter, value, max_chars=rules.MAX_URL_LENGTH)
+    return checked(parameter, url, rules.http_url_rule) if url else None
+
+
+def validate_endpoint(parameter: str, value: object) -> str | None:
+    endpoint = optional_text(parameter, value, max_chars=rules.MAX_STORAGE_NAME_LENGTH)
+    return checked(parameter, endpoint, rules.endpoint_rule) if endpoint else None
 
 
 def format_specs(template: Template) -> tuple[FormatSpec, ...]:
@@ -373,8 +343,8 @@ def format_specs(template: Template) -> tuple[FormatSpec, ...]:
             format=f.format,
             oss_object_prefix=f.oss_object_prefix,
             slice_oss_object_prefix=f.slice_oss_object_prefix,
-            slice_duration=f.slice_duration or DEFAULT_SLICE_DURATION,
-            cycle_duration=f.cycle_duration or DEFAULT_CYCLE_DURATION,
+            slice_duration=f.slice_duration or rules.DEFAULT_SLICE_DURATION,
+            cycle_duration=f.cycle_duration or rules.DEFAULT_CYCLE_DURATION,
         )
         for f in template.formats
     )
@@ -455,8 +425,8 @@ class Backend:
         return template
 
     def get_template(self, template_id: object, job_id: object = None) -> Template:
-        checked_id = require_text("TemplateId", template_id, max_chars=MAX_ID_CHARS)
-        checked_job_id = optional_text("JobId", job_id, max_chars=MAX_ID_CHARS)
+        checked_id = require_text("TemplateId", template_id, max_chars=rules.MAX_ID_LENGTH)
+        checked_job_id = optional_text("JobId", job_id, max_chars=rules.MAX_ID_LENGTH)
         if checked_job_id:
             job = self.db.get_job(checked_job_id)
             if job is None:
@@ -470,7 +440,7 @@ class Backend:
         return template
 
     def _custom_template(self, template_id: object, verb: str) -> str:
-        checked_id = require_text("TemplateId", template_id, max_chars=MAX_ID_CHARS)
+        checked_id = require_text("TemplateId", template_id, max_chars=rules.MAX_ID_LENGTH)
         template = self.db.get_template(checked_id)
         if template is None:
             raise template_not_found(checked_id)
@@ -502,12 +472,10 @@ class Backend:
         page_size: object = None,
         sort_by: object = None,
     ) -> tuple[Page[Template], Listing]:
-        listing = _paging(page_no, page_size, sort_by, TEMPLATE_PAGE_SIZE_RANGE, "desc")
+        listing = _paging(page_no, page_size, sort_by, rules.TEMPLATE_PAGE_SIZE_RANGE, "desc")
         page = self.db.list_templates(
-            keyword=optional_text("Keyword", keyword, max_chars=MAX_KEYWORD_CHARS),
-            template_type=optional_choice(
-                "Type", template_type, (TEMPLATE_TYPE_SYSTEM, TEMPLATE_TYPE_CUSTOM)
-            ),
+            keyword=optional_text("Keyword", keyword, max_chars=rules.MAX_KEYWORD_LENGTH),
+            template_type=optional_choice("Type", template_type, rules.TEMPLATE_TYPES),
             template_ids=id_list("TemplateIds", template_ids),
             descending=listing.sort_by == "desc",
             offset=(listing.page_no - 1) * listing.page_size,
@@ -528,18 +496,22 @@ class Backend:
     ) -> Job:
         checked_name = require_name("Name", name)
         stream = _required_mapping("StreamInput", stream_input)
-        stream_type = optional_choice("StreamInput.Type", stream.get("Type"), ("rtmp",), fold_case=True)
+        stream_type = optional_choice(
+            "StreamInput.Type", stream.get("Type"), rules.STREAM_TYPES, fold_case=True
+        )
         if stream_type is None:
             raise MissingParameter("StreamInput.Type")
         stream_url = validate_stream_url("StreamInput.Url", stream.get("Url"))
         output = _required_mapping("RecordOutput", record_output)
-        output_type = optional_choice("RecordOutput.Type", output.get("Type"), OUTPUT_TYPES, fold_case=True)
+        output_type = optional_choice(
+            "RecordOutput.Type", output.get("Type"), rules.OUTPUT_TYPES, fold_case=True
+        )
         if output_type is None:
             raise MissingParameter("RecordOutput.Type")
         bucket = validate_bucket_name("RecordOutput.Bucket", output.get("Bucket"))
-        endpoint = optional_text("RecordOutput.Endpoint", output.get("Endpoint"), max_chars=255) or None
+        endpoint = validate_endpoint("RecordOutput.Endpoint", output.get("Endpoint"))
         checked_notify_url = validate_notify_url("NotifyUrl", notify_url)
-        checked_template_id = require_text("TemplateId", template_id, max_chars=MAX_ID_CHARS)
+        checked_template_id = require_text("TemplateId", template_id, max_chars=rules.MAX_ID_LENGTH)
         template = self.db.get_template(checked_template_id)
         if template is None:
             raise template_not_found(checked_template_id)
@@ -565,7 +537,7 @@ class Backend:
         return job
 
     def get_job(self, job_id: object) -> Job:
-        checked_id = require_text("JobId", job_id, max_chars=MAX_ID_CHARS)
+        checked_id = require_text("JobId", job_id, max_chars=rules.MAX_ID_LENGTH)
         job = self.db.get_job(checked_id)
         if job is None:
             raise job_not_found(checked_id)
@@ -582,13 +554,13 @@ class Backend:
         page_size: object = None,
         sort_by: object = None,
     ) -> tuple[Page[Job], Listing]:
-        listing = _paging(page_no, page_size, sort_by, JOB_PAGE_SIZE_RANGE, "desc")
-        start, end = time_window(start_time, end_time, JOB_WINDOW)
+        listing = _paging(page_no, page_size, sort_by, rules.JOB_PAGE_SIZE_RANGE, "desc")
+        start, end = time_window(start_time, end_time, rules.JOB_LIST_WINDOW)
         page = self.db.list_jobs(
-            keyword=optional_text("Keyword", keyword, max_chars=MAX_KEYWORD_CHARS),
+            keyword=optional_text("Keyword", keyword, max_chars=rules.MAX_KEYWORD_LENGTH),
             start_time=start,
             end_time=end,
-            status=optional_choice("Status", status, JOB_STATUSES),
+            status=optional_choice("Status", status, rules.JOB_STATUSES),
             descending=listing.sort_by == "desc",
             offset=(listing.page_no - 1) * listing.page_size,
             limit=listing.page_size,
@@ -618,13 +590,15 @@ class Backend:
         page_size: object = None,
         sort_by: object = None,
     ) -> tuple[Page[RecordFile], Listing]:
-        listing = _paging(page_no, page_size, sort_by, FILE_PAGE_SIZE_RANGE, "asc")
-        start, end = time_window(start_time, end_time, FILE_WINDOW)
+        listing = _paging(page_no, page_size, sort_by, rules.FILE_PAGE_SIZE_RANGE, "asc")
+        start, end = time_window(start_time, end_time, rules.FILE_LIST_WINDOW)
         page = self.db.list_files(
             job_ids=id_list("JobIds", job_ids),
             start_time=start,
             end_time=end,
-            record_format=optional_choice("RecordFormat", record_format, RECORD_FORMATS, fold_case=True),
+            record_format=optional_choice(
+                "RecordFormat", record_format, rules.RECORD_FORMATS, fold_case=True
+            ),
             descending=listing.sort_by == "desc",
             offset=(listing.page_no - 1) * listing.page_size,
             limit=listing.page_size,

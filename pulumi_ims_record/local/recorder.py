@@ -38,6 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Protocol
 
+from pulumi_ims_record.ice import rules
 from pulumi_ims_record.local import media, storage
 from pulumi_ims_record.local._rec_state import FormatState, JobState, PendingFile, RunState, Segment, Slice
 
@@ -477,7 +478,7 @@ class _JobSupervisor(threading.Thread):
         self._save()
 
     def _publish_slice(self, spec: FormatSpec, fmt: FormatState, segment: Segment) -> None:
-        prefix = spec.slice_oss_object_prefix or storage.DEFAULT_SLICE_OSS_OBJECT_PREFIX
+        prefix = spec.slice_oss_object_prefix or rules.DEFAULT_SLICE_OSS_OBJECT_PREFIX
         values = storage.slice_variables(
             job_id=self.spec.job_id, sequence=fmt.slice_sequence, start=_utc(segment.wall_start)
         )
@@ -521,7 +522,7 @@ class _JobSupervisor(threading.Thread):
             return
         start = fmt.segments[0].wall_start
         end = fmt.segments[-1].wall_end
-        prefix = spec.oss_object_prefix or storage.DEFAULT_OSS_OBJECT_PREFIX
+        prefix = spec.oss_object_prefix or rules.DEFAULT_OSS_OBJECT_PREFIX
         values = storage.file_variables(
             job_id=self.spec.job_id, sequence=fmt.cycle_sequence, start=_utc(start), end=_utc(end)
         )

@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from pulumi_ims_record.ice import API_VERSION
 from pulumi_ims_record.local import storage
 from pulumi_ims_record.local._operations import OPERATIONS, Params, render_file
-from pulumi_ims_record.local._records import ACTIONS, API_VERSION
+from pulumi_ims_record.local._records import ACTIONS
 from pulumi_ims_record.local.auth import AccessKey, Authenticator, SignedRequest
 from pulumi_ims_record.local.callbacks import DEFAULT_USER_ID, CallbackSender
 from pulumi_ims_record.local.db import DATABASE_FILE_NAME, Database

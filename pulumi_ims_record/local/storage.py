@@ -1,8 +1,9 @@
-"""Local buckets: directories under ``<data-dir>/buckets``, object keys that cannot escape them and the naming
-rules of ICE recording templates (``OssObjectPrefix`` / ``SliceOssObjectPrefix`` variables).
+"""Local buckets: directories under ``<data-dir>/buckets``, object keys that cannot escape them and the
+expansion of ICE recording prefixes (``OssObjectPrefix`` / ``SliceOssObjectPrefix`` variables).
 
-Everything here is pure or touches only the filesystem, so the backend (validation) and the recorder (writing)
-share one definition of what a valid prefix and a safe object key are.
+Everything here is pure or touches only the filesystem. What a valid prefix, bucket name and object key are is
+written once in ``ice.rules`` (shared with the provider's ``check``); the backend validates with it and the
+recorder writes only keys it accepts.
 
 Variable formats (the public docs name the variables but not all formats; see ``docs/recording.md``):
 
@@ -31,22 +32,11 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
-DEFAULT_OSS_OBJECT_PREFIX = "record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}"
-DEFAULT_SLICE_OSS_OBJECT_PREFIX = "record/{JobId}/{UnixTimestamp}_{Sequence}"
+from pulumi_ims_record.ice import rules
 
-OSS_OBJECT_PREFIX_VARIABLES = frozenset(
-    {"JobId", "Sequence", "StartTime", "EndTime", "EscapedStartTime", "EscapedEndTime"}
-)
-SLICE_OSS_OBJECT_PREFIX_VARIABLES = frozenset({"JobId", "UnixTimestamp", "Sequence"})
-ALL_VARIABLES = OSS_OBJECT_PREFIX_VARIABLES | SLICE_OSS_OBJECT_PREFIX_VARIABLES
-
-MAX_PREFIX_BYTES = 255  # the docs say "< 256 bytes"
-MAX_OBJECT_KEY_BYTES = 1023  # OSS's own object-name limit
-
+# The API's naming rules (prefix variables, lengths, bucket names, safe keys) live in ``ice.rules``, shared
+# with the provider's ``check``; this module applies them to the filesystem.
 EXTENSIONS: Mapping[str, str] = {"m3u8": ".m3u8", "mp4": ".mp4", "flv": ".flv", "ts": ".ts"}
-
-_VARIABLE = re.compile(r"\{([^{}]*)\}")
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 
 
 class UnsafeObjectKeyError(ValueError):
@@ -58,15 +48,10 @@ class UnsafeObjectKeyError(ValueError):
 
 
 def validate_bucket_name(name: str) -> str | None:
-    """OSS bucket naming: 3-63 characters, lowercase letters, digits and ``-``, starting and ending
-    alphanumeric.
-    """
-    if not isinstance(name, str) or not _BUCKET_NAME.match(name):
-        return (
-            "Bucket must be 3-63 characters of lowercase letters, digits and '-', "
-            "starting and ending with a letter or digit"
-        )
-    return None
+    """Why ``name`` is not an OSS bucket name (3-63 lowercase letters, digits and ``-``), or None."""
+    if not isinstance(name, str):
+        return "must be a string"
+    return rules.oss_bucket_rule(name)
 
 
 def bucket_dir(data_dir: Path, bucket: str) -> Path:
@@ -75,32 +60,15 @@ def bucket_dir(data_dir: Path, bucket: str) -> Path:
     """
     error = validate_bucket_name(bucket)
     if error is not None:
-        raise UnsafeObjectKeyError(f"{error}: {bucket!r}")
+        raise UnsafeObjectKeyError(f"bucket name {bucket!r} {error}")
     return Path(data_dir) / "buckets" / bucket
 
 
 def validate_object_key(key: str) -> str | None:
     """Why ``key`` is not a safe, "/"-separated relative object key, or None when it is."""
-    if not isinstance(key, str) or not key:
-        return "the object key is empty"
-    if len(key.encode("utf-8", "surrogatepass")) > MAX_OBJECT_KEY_BYTES:
-        return f"the object key is longer than {MAX_OBJECT_KEY_BYTES} bytes"
-    if "\x00" in key:
-        return "the object key contains a NUL character"
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in key):
-        return "the object key contains a control character"
-    if "\\" in key:
-        return "the object key contains a backslash"
-    if key.startswith("/"):
-        return "the object key is absolute (starts with '/')"
-    if key.endswith("/"):
-        return "the object key ends with '/' (a directory, not an object)"
-    for part in key.split("/"):
-        if part == "":
-            return "the object key contains an empty path segment ('//')"
-        if part in (".", ".."):
-            return f"the object key contains a '{part}' path segment"
-    return None
+    if not isinstance(key, str):
+        return "must be a string"
+    return rules.object_key_rule(key)
 
 
 def safe_object_path(bucket_directory: Path, key: str) -> Path:
@@ -180,7 +148,7 @@ def expand_prefix(prefix: str, values: Mapping[str, str]) -> str:
             raise KeyError(f"no value for the prefix variable {{{name}}}")
         return values[name]
 
-    return _VARIABLE.sub(replace, prefix)
+    return rules.PREFIX_VARIABLE.sub(replace, prefix)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -188,51 +156,16 @@ def expand_prefix(prefix: str, values: Mapping[str, str]) -> str:
 
 
 def validate_oss_object_prefix(prefix: str) -> str | None:
-    """Why ``prefix`` is not a valid ``OssObjectPrefix``, or None. The message names the parameter and the
-    rule.
-    """
-    return _validate_prefix(
-        "OssObjectPrefix",
-        prefix,
-        allowed=OSS_OBJECT_PREFIX_VARIABLES,
-        required=(("StartTime", "EscapedStartTime"), ("EndTime", "EscapedEndTime")),
-    )
+    """Why ``prefix`` is not a valid ``OssObjectPrefix`` (``ice.rules``), or None. The message starts with
+    the parameter name."""
+    problem = rules.oss_object_prefix_rule(prefix) if isinstance(prefix, str) else "must be a string"
+    return f"OssObjectPrefix {problem}" if problem else None
 
 
 def validate_slice_prefix(prefix: str) -> str | None:
-    """Why ``prefix`` is not a valid ``SliceOssObjectPrefix``, or None."""
-    return _validate_prefix(
-        "SliceOssObjectPrefix",
-        prefix,
-        allowed=SLICE_OSS_OBJECT_PREFIX_VARIABLES,
-        required=(("UnixTimestamp",), ("Sequence",)),
-    )
-
-
-def _validate_prefix(
-    parameter: str, prefix: str, *, allowed: frozenset[str], required: tuple[tuple[str, ...], ...]
-) -> str | None:
-    if not isinstance(prefix, str) or not prefix:
-        return f"{parameter} must be a non-empty string"
-    if len(prefix.encode("utf-8", "surrogatepass")) > MAX_PREFIX_BYTES:
-        return f"{parameter} must be shorter than 256 bytes"
-    names = _VARIABLE.findall(prefix)
-    if "{" in _VARIABLE.sub("", prefix) or "}" in _VARIABLE.sub("", prefix):
-        return f"{parameter} contains an unmatched '{{' or '}}'"
-    allowed_list = ", ".join("{" + name + "}" for name in sorted(allowed))
-    for name in names:
-        if name not in allowed:
-            return f"{parameter} contains the unsupported variable {{{name}}}; allowed: {allowed_list}"
-    for alternatives in required:
-        if not any(name in names for name in alternatives):
-            wanted = " or ".join("{" + name + "}" for name in alternatives)
-            return f"{parameter} must contain {wanted}"
-    sample_time = datetime(2000, 1, 1, tzinfo=timezone.utc)
-    sample = file_variables(job_id="job", sequence=0, start=sample_time, end=sample_time)
-    key_error = validate_object_key(expand_prefix(prefix, sample) + ".ts")
-    if key_error is not None:
-        return f"{parameter} does not name a safe object: {key_error}"
-    return None
+    """Why ``prefix`` is not a valid ``SliceOssObjectPrefix`` (``ice.rules``), or None."""
+    problem = rules.slice_prefix_rule(prefix) if isinstance(prefix, str) else "must be a string"
+    return f"SliceOssObjectPrefix {problem}" if problem else None
 
 
 # ----------------------------------------------------------------------------------------------------------

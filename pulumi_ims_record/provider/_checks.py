@@ -13,10 +13,12 @@ from typing import Any
 
 from pulumi.output import Unknown
 
-from . import _rules as rules
+from pulumi_ims_record.ice import rules
 
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
 PROVIDER_KEY = "__provider"
+WAIT_TIMEOUT_RANGE = (1, 3600)  # seconds; a provider setting, not an API rule
+DEFAULT_WAIT_TIMEOUT = 300
 
 StringRule = Callable[[str], "str | None"]
 
@@ -158,13 +160,13 @@ def check_record_format(failures: Failures, path: str, value: Any) -> Any:
         f"{path}.oss_object_prefix",
         entry.get("oss_object_prefix"),
         required=False,
-        rule=rules.validate_oss_object_prefix,
+        rule=rules.oss_object_prefix_rule,
     )
     slice_prefix = failures.string(
         f"{path}.slice_oss_object_prefix",
         entry.get("slice_oss_object_prefix"),
         required=is_m3u8,
-        rule=rules.validate_slice_prefix,
+        rule=rules.slice_prefix_rule,
     )
     low, high = rules.SLICE_DURATION_RANGE
     slice_duration = failures.integer(
@@ -280,7 +282,7 @@ def check_job(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, 
     """Normalised job inputs and the failures found."""
     failures = Failures()
     failures.unknown_keys(news, JOB_INPUTS + JOB_OUTPUTS)
-    low, high = rules.WAIT_TIMEOUT_RANGE
+    low, high = WAIT_TIMEOUT_RANGE
     inputs = {
         "name": failures.string("name", news.get("name"), required=True, rule=rules.name_rule),
         "stream_input": check_stream_input(failures, news.get("stream_input")),
@@ -302,7 +304,7 @@ def check_job(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, 
         "wait_timeout_seconds": failures.integer(
             "wait_timeout_seconds",
             news.get("wait_timeout_seconds"),
-            default=rules.DEFAULT_WAIT_TIMEOUT,
+            default=DEFAULT_WAIT_TIMEOUT,
             low=low,
             high=high,
         ),

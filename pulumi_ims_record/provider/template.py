@@ -20,9 +20,9 @@ from pulumi_ims_record.ice import (
     NotFoundError,
     OutcomeUnknownError,
     RecordFormat,
+    rules,
 )
 
-from . import _rules as rules
 from ._base import ProviderBase, differs, parse_api_time, without_provider
 from ._checks import TEMPLATE_INPUTS, check_template, is_unknown, plain_number
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pulumi_ims_record.ice import rules
 from pulumi_ims_record.local import storage
 from pulumi_ims_record.local.storage import UnsafeObjectKeyError
 
@@ -138,7 +139,7 @@ def test_slice_variables_and_extensions() -> None:
 @pytest.mark.parametrize(
     ("prefix", "error"),
     [
-        (storage.DEFAULT_OSS_OBJECT_PREFIX, None),
+        (rules.DEFAULT_OSS_OBJECT_PREFIX, None),
         ("record/{JobId}/{Sequence}{EscapedStartTime}{EscapedEndTime}", None),
         ("{StartTime}-{EndTime}", None),
         ("{EscapedStartTime}-{EndTime}", None),
@@ -168,7 +169,7 @@ def test_oss_object_prefix_validation(prefix: str, error: str | None) -> None:
 @pytest.mark.parametrize(
     ("prefix", "error"),
     [
-        (storage.DEFAULT_SLICE_OSS_OBJECT_PREFIX, None),
+        (rules.DEFAULT_SLICE_OSS_OBJECT_PREFIX, None),
         ("{UnixTimestamp}_{Sequence}", None),
         ("record/{JobId}/{Sequence}", "must contain {UnixTimestamp}"),
         ("record/{JobId}/{UnixTimestamp}", "must contain {Sequence}"),
