@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import posixpath
 from pathlib import Path
+from urllib.parse import unquote
 
 from pulumi_ims_record.local import storage
 
@@ -22,7 +23,8 @@ def playlist_segment_keys(bucket_dir: Path, playlist_key: str) -> list[str]:
     folder = posixpath.dirname(playlist_key)
     keys: list[str] = []
     for line in text.splitlines():
-        uri = line.strip()
+        # The recorder percent-encodes slice URIs (':' from a time variable, spaces, non-ASCII); keys are not.
+        uri = unquote(line.strip())
         if not uri or uri.startswith("#") or "://" in uri or uri.startswith("/"):
             continue
         key = posixpath.normpath(posixpath.join(folder, uri))

@@ -266,6 +266,15 @@ class _JsonHandler(BaseHTTPRequestHandler):
         }
 
 
+def utf8_request_path(path: str) -> str:
+    """``http.server`` reads the request line as Latin-1; a player that sends a non-ASCII path unencoded sends
+    UTF-8, so undo that before percent-decoding (a path that is not UTF-8 stays as it came)."""
+    try:
+        return path.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return path
+
+
 def _parse_pairs(text: str, what: str) -> list[tuple[str, str]]:
     try:
         return parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=MAX_QUERY_FIELDS)
@@ -400,7 +409,7 @@ class ApiHandler(_JsonHandler):
         )
 
     def _serve_bucket_file(self, path: str) -> None:
-        bucket, _, key = path[len("/_buckets/") :].partition("/")
+        bucket, _, key = utf8_request_path(path)[len("/_buckets/") :].partition("/")
         bucket, key = unquote(bucket), unquote(key)
         if storage.validate_bucket_name(bucket) is not None:
             self._not_found(bucket)
