@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=ERROR_KINDS,
         default=_env("ERROR_KIND") or "5xx",
         help="5xx: 503 ServiceUnavailable; throttling: 400 Throttling.User with x-acs-retry-after (ms); "
-        "mixed: either; 5xx_after_apply: apply the operation, then answer 503 [IMS_LOCAL_ERROR_KIND]",
+        "mixed: either; 5xx_after_apply: apply the operation, then answer 500 [IMS_LOCAL_ERROR_KIND]",
     )
     faults.add_argument(
         "--qps",

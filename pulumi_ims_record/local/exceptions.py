@@ -107,6 +107,13 @@ class Throttled(ImsApiError):
         self.retry_after_ms = retry_after_ms
 
 
+class InternalError(ImsApiError):
+    """The request failed inside the service (500): it may or may not have been applied."""
+
+    def __init__(self, message: str = "The request processing has failed.") -> None:
+        super().__init__(500, "InternalError", message)
+
+
 class ServiceUnavailable(ImsApiError):
     """A temporary server failure (503), as injected by the fault settings."""
 

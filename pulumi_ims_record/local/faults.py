@@ -2,8 +2,9 @@
 
 Every decision is taken BEFORE the operation is applied, so a throttled or 503'd SubmitLiveRecordJob never
 created a job. The one exception is the error kind ``5xx_after_apply``: the operation is applied and then
-answered with 503, for tests of ambiguous outcomes. Settings come from the command line at start and from the
-admin API at runtime (``GET/PUT/DELETE /faults``), as JSON::
+answered with 500 ``InternalError``, for tests of ambiguous outcomes (a 503 ``ServiceUnavailable`` tells a
+client the request was not processed, and clients rely on that to resend a mutation). Settings come from the
+command line at start and from the admin API at runtime (``GET/PUT/DELETE /faults``), as JSON::
 
     {"latency_ms": 0, "error_rate": {"*": 0.0, "SubmitLiveRecordJob": 0.3}, "error_kind": "5xx",
      "qps": {"ListLiveRecordJobs": 10}, "drop_rate": {"*": 0.1}, "seed": null}
@@ -22,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from pulumi_ims_record.local._records import ACTIONS
-from pulumi_ims_record.local.exceptions import ImsApiError, ServiceUnavailable, Throttled
+from pulumi_ims_record.local.exceptions import ImsApiError, InternalError, ServiceUnavailable, Throttled
 
 ERROR_KINDS = ("5xx", "throttling", "mixed", "5xx_after_apply")
 ALL_ACTIONS = "*"
@@ -204,6 +205,8 @@ class FaultInjector:
                     kind = self._random.choice(("5xx", "throttling"))
                 if kind == "throttling":
                     error = Throttled(THROTTLING_RETRY_AFTER_MS, "injected fault")
+                elif kind == "5xx_after_apply":
+                    error = InternalError("The request processing has failed (injected fault).")
                 else:
                     error = ServiceUnavailable(
                         "The request has failed due to a temporary failure (injected fault)."

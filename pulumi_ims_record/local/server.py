@@ -39,6 +39,7 @@ from pulumi_ims_record.local.callbacks import DEFAULT_USER_ID, CallbackSender
 from pulumi_ims_record.local.db import DATABASE_FILE_NAME, Database
 from pulumi_ims_record.local.exceptions import (
     ImsApiError,
+    InternalError,
     InvalidAction,
     InvalidParameter,
     RequestEntityTooLarge,
@@ -375,9 +376,7 @@ class ApiHandler(_JsonHandler):
         except Exception:
             logger.exception("internal error in %s", stat_key)
             with contextlib.suppress(OSError):
-                self.send_api_error(
-                    ImsApiError(500, "InternalError", "The request processing has failed."), request_id
-                )
+                self.send_api_error(InternalError(), request_id)
         finally:
             ims.stats.completed(stat_key)
 

@@ -70,8 +70,10 @@ def test_injected_throttling_carries_retry_after_in_milliseconds(server: Running
 
 def test_error_after_apply_creates_the_job_and_still_fails(server: RunningIms) -> None:
     put_faults(server, {"error_rate": {"SubmitLiveRecordJob": 1.0}, "error_kind": "5xx_after_apply"})
-    with pytest.raises(ServerException):
+    with pytest.raises(ServerException) as failed:
         submit(server)
+    # 500, not 503: a 503 ServiceUnavailable tells clients the request was not processed (safe to resend).
+    assert (failed.value.status_code, failed.value.code) == (500, "InternalError")
     assert job_count(server) == 1
 
 
