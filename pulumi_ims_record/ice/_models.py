@@ -317,6 +317,16 @@ class GetLiveRecordJobResponse:
         return cls(_text(data, "RequestId"), LiveRecordJob.from_wire(data["RecordJob"]), _freeze(data))
 
 
+def _paging(data: Mapping[str, Any]) -> tuple[int | None, int | None, int | None, str | None]:
+    """``TotalCount, PageNo, PageSize, SortBy`` of a list answer (numbers may come as strings)."""
+    return (
+        _int(data.get("TotalCount")),
+        _int(data.get("PageNo")),
+        _int(data.get("PageSize")),
+        _text(data, "SortBy"),
+    )
+
+
 @dataclass(frozen=True)
 class ListLiveRecordJobsResponse:
     request_id: str | None
@@ -332,10 +342,7 @@ class ListLiveRecordJobsResponse:
         return cls(
             _text(data, "RequestId"),
             tuple(LiveRecordJob.from_wire(item) for item in _objects(data.get("LiveRecordJobs"))),
-            _int(data.get("TotalCount")),
-            _int(data.get("PageNo")),
-            _int(data.get("PageSize")),
-            _text(data, "SortBy"),
+            *_paging(data),
             _freeze(data),
         )
 
@@ -355,10 +362,7 @@ class ListLiveRecordFilesResponse:
         return cls(
             _text(data, "RequestId"),
             tuple(LiveRecordFile.from_wire(item) for item in _objects(data.get("Files"))),
-            _int(data.get("TotalCount")),
-            _int(data.get("PageNo")),
-            _int(data.get("PageSize")),
-            _text(data, "SortBy"),
+            *_paging(data),
             _freeze(data),
         )
 
@@ -441,9 +445,6 @@ class ListLiveRecordTemplatesResponse:
         return cls(
             _text(data, "RequestId"),
             tuple(LiveRecordTemplate.from_wire(item) for item in _objects(data.get("RecordTemplateList"))),
-            _int(data.get("TotalCount")),
-            _int(data.get("PageNo")),
-            _int(data.get("PageSize")),
-            _text(data, "SortBy"),
+            *_paging(data),
             _freeze(data),
         )

@@ -52,6 +52,13 @@ logger = logging.getLogger(__name__)
 # The API's value rules (enums, ranges, limits, prefixes, names, URLs) are in ``ice.rules``, shared with the
 # provider's ``check``; this module applies them and answers with the API parameter's name.
 SYSTEM_TEMPLATE_TIME = "2020-11-09T00:00:00Z"
+_SYSTEM_HLS = TemplateFormat(
+    format="m3u8",
+    oss_object_prefix=rules.DEFAULT_OSS_OBJECT_PREFIX,
+    slice_oss_object_prefix=rules.DEFAULT_SLICE_OSS_OBJECT_PREFIX,
+    slice_duration=rules.DEFAULT_SLICE_DURATION,
+    cycle_duration=rules.DEFAULT_CYCLE_DURATION,
+)
 SYSTEM_TEMPLATES = (
     Template(
         template_id="ims-system-m3u8",
@@ -59,15 +66,7 @@ SYSTEM_TEMPLATES = (
         type=TEMPLATE_TYPE_SYSTEM,
         create_time=SYSTEM_TEMPLATE_TIME,
         last_modified=SYSTEM_TEMPLATE_TIME,
-        formats=(
-            TemplateFormat(
-                format="m3u8",
-                oss_object_prefix=rules.DEFAULT_OSS_OBJECT_PREFIX,
-                slice_oss_object_prefix=rules.DEFAULT_SLICE_OSS_OBJECT_PREFIX,
-                slice_duration=rules.DEFAULT_SLICE_DURATION,
-                cycle_duration=rules.DEFAULT_CYCLE_DURATION,
-            ),
-        ),
+        formats=(_SYSTEM_HLS,),
     ),
     Template(
         template_id="ims-system-m3u8-mp4",
@@ -76,13 +75,7 @@ SYSTEM_TEMPLATES = (
         create_time=SYSTEM_TEMPLATE_TIME,
         last_modified=SYSTEM_TEMPLATE_TIME,
         formats=(
-            TemplateFormat(
-                format="m3u8",
-                oss_object_prefix=rules.DEFAULT_OSS_OBJECT_PREFIX,
-                slice_oss_object_prefix=rules.DEFAULT_SLICE_OSS_OBJECT_PREFIX,
-                slice_duration=rules.DEFAULT_SLICE_DURATION,
-                cycle_duration=rules.DEFAULT_CYCLE_DURATION,
-            ),
+            _SYSTEM_HLS,
             TemplateFormat(
                 format="mp4",
                 oss_object_prefix=rules.DEFAULT_OSS_OBJECT_PREFIX,

@@ -28,7 +28,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -187,15 +187,14 @@ def _temporary_sibling(target: Path) -> Path:
     return target.with_name(f".{target.name}.tmp-{secrets.token_hex(4)}")
 
 
-def atomic_write_bytes(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target``; readers see the old file or all of the new one (temp, fsync, rename)."""
+@contextlib.contextmanager
+def _replacing(target: Path) -> Iterator[Path]:
+    """A temporary sibling of ``target`` for the caller to fill and fsync; renamed over ``target`` when the
+    block succeeds, removed when it fails, so readers never see a half-written ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = _temporary_sibling(target)
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        yield temporary
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -204,16 +203,22 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
     _fsync_directory(target.parent)
 
 
+def atomic_write_bytes(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target``; readers see the old file or all of the new one (temp, fsync, rename)."""
+    with _replacing(target) as temporary, open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def install_file(source: Path, target: Path, *, keep_source: bool = False) -> None:
     """Put the finished file ``source`` at ``target`` atomically (fsync, rename; copy across filesystems).
 
     With ``keep_source`` the source stays (a hard link, or a copy when linking is impossible).
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
     with open(source, "rb") as handle:
         os.fsync(handle.fileno())
-    temporary = _temporary_sibling(target)
-    try:
+    with _replacing(target) as temporary:
         try:
             if keep_source:
                 os.link(source, temporary)
@@ -227,12 +232,6 @@ def install_file(source: Path, target: Path, *, keep_source: bool = False) -> No
                 os.fsync(handle.fileno())
             if not keep_source:
                 source.unlink()
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    _fsync_directory(target.parent)
 
 
 def remove_object(bucket_directory: Path, key: str) -> bool:
