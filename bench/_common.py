@@ -112,10 +112,32 @@ def session_pids(session_id: int) -> list[int]:
     return pids
 
 
-def session_usage(session_id: int) -> tuple[float, int]:
-    """(CPU seconds, RSS bytes) summed over the live processes of a session."""
+def descendants(root: int) -> list[int]:
+    """``root`` and every live process below it, by parent pid (ffmpeg recorders run in their own
+    sessions, so the session id would miss them)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))  # field 4, the parent pid
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        pending.extend(children.get(pid, []))
+    return found
+
+
+def session_usage(root: int) -> tuple[float, int]:
+    """(CPU seconds, RSS bytes) summed over ``root`` and its live descendants. CPU of descendants that
+    already exited is not included (the recorders of this benchmark run for the whole window)."""
     cpu, rss = 0.0, 0
-    for pid in session_pids(session_id):
+    for pid in descendants(root):
         with contextlib.suppress(OSError, ValueError, IndexError):
             cpu += process_cpu_seconds(pid)
             rss += process_rss_bytes(pid)
@@ -277,7 +299,9 @@ def _command_output(args: Sequence[str]) -> str:
         result = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return "unavailable"
-    return (result.stdout or result.stderr).strip().splitlines()[0] if (result.stdout or result.stderr) else ""
+    return (
+        (result.stdout or result.stderr).strip().splitlines()[0] if (result.stdout or result.stderr) else ""
+    )
 
 
 def _package_version(name: str) -> str:

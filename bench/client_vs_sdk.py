@@ -1,4 +1,4 @@
-"""Benchmark 1: ``IceClient`` against the official SDK (``alibabacloud_ice20201109``), same local IMS, loopback.
+"""Benchmark 1: ``IceClient`` against the official SDK (``alibabacloud_ice20201109``), local IMS, loopback.
 
 Every measurement runs in a fresh subprocess (``python -m bench.client_vs_sdk worker ...``), so each client's
 import, connection pool and memory are its own; the local IMS is another process, so the worker's CPU time
@@ -98,7 +98,9 @@ def _sdk_call(endpoint: str, operation: str, template_id: str, job_ids: list[str
             )
         )
     if operation == "GetLiveRecordJob":
-        return lambda i: client.get_live_record_job(models.GetLiveRecordJobRequest(job_id=job_ids[i % len(job_ids)]))
+        return lambda i: client.get_live_record_job(
+            models.GetLiveRecordJobRequest(job_id=job_ids[i % len(job_ids)])
+        )
     return lambda i: client.list_live_record_jobs(
         models.ListLiveRecordJobsRequest(page_no=1, page_size=10, sort_by="desc")
     )
@@ -114,7 +116,9 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     if args.impl == "sdk":
         call = _sdk_call(args.endpoint, args.operation, args.template_id, job_ids)
     else:
-        call = _ice_call(args.endpoint, args.operation, args.template_id, job_ids, stdlib=args.impl == "ice-stdlib")
+        call = _ice_call(
+            args.endpoint, args.operation, args.template_id, job_ids, stdlib=args.impl == "ice-stdlib"
+        )
     for index in range(WARMUP_CALLS):
         call(-1 - index)
     latencies: list[float] = []
@@ -197,6 +201,8 @@ class Settings:
     sequential_calls: int
     threaded_calls: int
     threads: int = 16
+    submit_threaded_calls: int = 1000
+    nagle_calls: int = 200
 
 
 def _run_worker(
@@ -215,18 +221,145 @@ def _run_worker(
 
 
 def run(settings: Settings, work_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
-    measurements: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    imports: dict[str, list[dict[str, float]]] = {impl: [] for impl in IMPLEMENTATIONS}
-    for run_index in range(settings.runs):
-        order = IMPLEMENTATIONS if run_index % 2 == 0 else tuple(reversed(IMPLEMENTATIONS))
-        for impl in order:
-            imports[impl].append(import_probe(impl))
-    # One server for the whole benchmark; reads use 50 jobs made up front, so their answers never change.
-    with LocalImsProcess.start(work_dir / "ims", nodelay=True) as ims, ims.client() as client:
-        from pulumi_ims_record.ice import RecordFormat, RecordOutput, StreamInput
+    from pulumi_ims_record.ice import RecordFormat, RecordOutput, StreamInput
 
+    measurements: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    imports: dict[str, list[dict[str, float]]] = {impl: [] for impl in IMPORTS}
+    for run_index in range(settings.runs):
+        for impl in IMPORTS if run_index % 2 == 0 else tuple(reversed(IMPORTS)):
+            imports[impl].append(import_probe(impl))
+    # Reads run against a server holding only 50 seed jobs, so their answers never change; submits go to a
+    # second server (thousands of new jobs would otherwise slow the listing down run after run).
+    with (
+        LocalImsProcess.start(work_dir / "ims-reads", nodelay=True) as reads,
+        LocalImsProcess.start(work_dir / "ims-submits", nodelay=True) as submits,
+    ):
+        templates = {}
+        job_ids: list[str] = []
+        for name, ims in (("reads", reads), ("submits", submits)):
+            with ims.client() as client:
+                templates[name] = client.create_live_record_template(
+                    name="bench-hls",
+                    record_formats=[
+                        RecordFormat(
+                            format="m3u8",
+                            oss_object_prefix=HLS_PREFIX,
+                            slice_oss_object_prefix=SLICE_PREFIX,
+                            slice_duration=30,
+                        )
+                    ],
+                ).template_id
+                if name == "reads":
+                    job_ids = [
+                        client.submit_live_record_job(
+                            name=f"seed-{n}",
+                            stream_input=StreamInput(url=STREAM_URL),
+                            record_output=RecordOutput(bucket=BUCKET),
+                            template_id=templates[name],
+                        ).job_id
+                        for n in range(50)
+                    ]
+        for run_index in range(settings.runs):
+            order = IMPLEMENTATIONS if run_index % 2 == 0 else tuple(reversed(IMPLEMENTATIONS))
+            for operation in ("GetLiveRecordJob", "ListLiveRecordJobs", "SubmitLiveRecordJob"):
+                target = submits if operation == "SubmitLiveRecordJob" else reads
+                template_id = templates["submits" if operation == "SubmitLiveRecordJob" else "reads"]
+                threaded_calls = (
+                    settings.submit_threaded_calls
+                    if operation == "SubmitLiveRecordJob"
+                    else settings.threaded_calls
+                )
+                for mode, threads, calls in (
+                    ("sequential", 1, settings.sequential_calls),
+                    ("threads16", settings.threads, threaded_calls),
+                ):
+                    for impl in order:
+                        outcome = _run_worker(
+                            impl, operation, threads, calls, target.endpoint, template_id, job_ids
+                        )
+                        key = f"{operation}/{mode}"
+                        measurements.setdefault(key, {}).setdefault(impl, []).append(outcome)
+                        log(
+                            f"  client run {run_index + 1}/{settings.runs} {key:32} {impl}: "
+                            f"p50 {outcome['p50'] * 1e3:.2f} ms, "
+                            f"cpu/call {outcome['cpu_per_call'] * 1e3:.2f} ms, "
+                            f"{outcome['calls_per_second']:.0f} calls/s"
+                        )
+    nagle = nagle_runs(settings, work_dir, log)
+    profile = profile_breakdown(work_dir)
+    return {
+        "settings": settings.__dict__,
+        "measurements": measurements,
+        "imports": imports,
+        "nagle": nagle,
+        "profile": profile,
+    }
+
+
+def nagle_runs(settings: Settings, work_dir: Path, log: Callable[[str], None]) -> dict[str, list[float]]:
+    """Sequential GetLiveRecordJob p50 with IceClient against the stock local IMS and the TCP_NODELAY one."""
+    from pulumi_ims_record.ice import RecordFormat, RecordOutput, StreamInput
+
+    p50: dict[str, list[float]] = {"stock": [], "nodelay": []}
+    for variant in ("stock", "nodelay"):
+        with LocalImsProcess.start(work_dir / f"nagle-{variant}", nodelay=variant == "nodelay") as ims:
+            with ims.client() as client:
+                template_id = client.create_live_record_template(
+                    name="nagle",
+                    record_formats=[
+                        RecordFormat(
+                            format="m3u8",
+                            oss_object_prefix=HLS_PREFIX,
+                            slice_oss_object_prefix=SLICE_PREFIX,
+                            slice_duration=30,
+                        )
+                    ],
+                ).template_id
+                job_id = client.submit_live_record_job(
+                    name="nagle",
+                    stream_input=StreamInput(url=STREAM_URL),
+                    record_output=RecordOutput(bucket=BUCKET),
+                    template_id=template_id,
+                ).job_id
+            for _ in range(settings.runs):
+                outcome = _run_worker(
+                    "ice", "GetLiveRecordJob", 1, settings.nagle_calls, ims.endpoint, template_id, [job_id]
+                )
+                p50[variant].append(outcome["p50"])
+        log(f"  Nagle: {variant} server, sequential Get p50 {[round(v * 1e3, 2) for v in p50[variant]]} ms")
+    return p50
+
+
+PROFILE_GROUPS = (
+    ("pulumi_ims_record/ice", "IceClient own code (signing, params, parsing, retries)"),
+    ("httpx/", "httpx (Client: request building, cookies, URL merge)"),
+    ("httpcore/", "httpcore (connection pool)"),
+    ("h11/", "h11 (HTTP/1.1 state machine)"),
+)
+
+
+def profile_breakdown(work_dir: Path) -> dict[str, float]:
+    """cProfile of 2000 sequential IceClient GetLiveRecordJob calls: own time grouped by package (seconds
+    per call). The blocking socket receive is listed apart (it is waiting for the server, not CPU)."""
+    command = [PYTHON, "-m", "bench.client_vs_sdk", "profile", "--work-dir", str(work_dir / "profile")]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"client profile failed:\n{result.stderr[-3000:]}")
+    parsed: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return parsed
+
+
+def _profile_main(work_dir: Path) -> dict[str, float]:
+    import cProfile
+    import pstats
+
+    from pulumi_ims_record.ice import RecordFormat, RecordOutput, StreamInput
+
+    calls = 2000
+    with LocalImsProcess.start(work_dir, nodelay=True) as ims, ims.client() as client:
         template_id = client.create_live_record_template(
-            name="bench-hls", record_formats=[
+            name="profile",
+            record_formats=[
                 RecordFormat(
                     format="m3u8",
                     oss_object_prefix=HLS_PREFIX,
@@ -235,38 +368,34 @@ def run(settings: Settings, work_dir: Path, log: Callable[[str], None]) -> dict[
                 )
             ],
         ).template_id
-        job_ids = [
-            client.submit_live_record_job(
-                name=f"seed-{n}",
-                stream_input=StreamInput(url=STREAM_URL),
-                record_output=RecordOutput(bucket=BUCKET),
-                template_id=template_id,
-            ).job_id
-            for n in range(50)
-        ]
-        for run_index in range(settings.runs):
-            order = IMPLEMENTATIONS if run_index % 2 == 0 else tuple(reversed(IMPLEMENTATIONS))
-            # Reads first, then submits; each op with both clients back to back.
-            for operation in ("GetLiveRecordJob", "ListLiveRecordJobs", "SubmitLiveRecordJob"):
-                for mode, threads, calls in (
-                    ("sequential", 1, settings.sequential_calls),
-                    ("threads16", settings.threads, settings.threaded_calls),
-                ):
-                    for impl in order:
-                        outcome = _run_worker(impl, operation, threads, calls, ims.endpoint, template_id, job_ids)
-                        key = f"{operation}/{mode}"
-                        measurements.setdefault(key, {}).setdefault(impl, []).append(outcome)
-                        log(
-                            f"  client run {run_index + 1}/{settings.runs} {key:32} {impl}: "
-                            f"p50 {outcome['p50'] * 1e3:.2f} ms, cpu/call {outcome['cpu_per_call'] * 1e3:.2f} ms, "
-                            f"{outcome['calls_per_second']:.0f} calls/s"
-                        )
-    return {"settings": settings.__dict__, "measurements": measurements, "imports": imports}
+        job_id = client.submit_live_record_job(
+            name="profile",
+            stream_input=StreamInput(url=STREAM_URL),
+            record_output=RecordOutput(bucket=BUCKET),
+            template_id=template_id,
+        ).job_id
+        call = _ice_call(ims.endpoint, "GetLiveRecordJob", template_id, [job_id])
+        for index in range(WARMUP_CALLS):
+            call(index)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for index in range(calls):
+            call(index)
+        profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    groups: dict[str, float] = {}
+    for (filename, _line, function), (_cc, _nc, own, _cum, _callers) in stats.items():
+        if function in ("recv", "recv_into") or ("socket" in function and "recv" in function):
+            label = "socket receive (waiting for the server)"
+        else:
+            label = next((name for key, name in PROFILE_GROUPS if key in filename), "stdlib and other")
+        groups[label] = groups.get(label, 0.0) + own / calls
+    return groups
 
 
 def summarize(raw: dict[str, Any]) -> dict[str, Any]:
     """Spreads per figure, and ratios ice/sdk computed run by run (same run, same server state)."""
-    summary: dict[str, Any] = {"operations": {}, "imports": {}}
+    summary: dict[str, Any] = {"operations": {}, "imports": {}, "settings": raw["settings"]}
     for key, per_impl in raw["measurements"].items():
         entry: dict[str, Any] = {}
         for impl, runs in per_impl.items():
@@ -274,16 +403,19 @@ def summarize(raw: dict[str, Any]) -> dict[str, Any]:
                 metric: Spread.of([run[metric] for run in runs])
                 for metric in ("p50", "p99", "calls_per_second", "cpu_per_call", "max_rss")
             }
-        pairs = list(zip(per_impl["ice"], per_impl["sdk"], strict=True))
-        entry["ratio"] = {
-            metric: Spread.of([ice[metric] / sdk[metric] for ice, sdk in pairs])
-            for metric in ("p50", "p99", "calls_per_second", "cpu_per_call")
-        }
+        for impl in ("ice", "ice-stdlib"):
+            pairs = list(zip(per_impl[impl], per_impl["sdk"], strict=True))
+            entry[f"ratio/{impl}"] = {
+                metric: Spread.of([ours[metric] / sdk[metric] for ours, sdk in pairs])
+                for metric in ("p50", "p99", "calls_per_second", "cpu_per_call")
+            }
         summary["operations"][key] = entry
     for impl, runs in raw["imports"].items():
         summary["imports"][impl] = {
             metric: Spread.of([run[metric] for run in runs]) for metric in ("import", "rss", "modules")
         }
+    summary["nagle"] = {variant: Spread.of(values) for variant, values in raw["nagle"].items()}
+    summary["profile"] = raw["profile"]
     pairs = list(zip(raw["imports"]["ice"], raw["imports"]["sdk"], strict=True))
     summary["imports"]["ratio"] = {
         metric: Spread.of([ice[metric] / sdk[metric] for ice, sdk in pairs]) for metric in ("import", "rss")
@@ -302,8 +434,13 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--endpoint", required=True)
     w.add_argument("--template-id", required=True)
     w.add_argument("--job-ids", default="")
+    p = sub.add_parser("profile")
+    p.add_argument("--work-dir", type=Path, required=True)
     args = parser.parse_args(argv)
-    print(json.dumps(worker(args)))
+    if args.command == "profile":
+        print(json.dumps(_profile_main(args.work_dir)))
+    else:
+        print(json.dumps(worker(args)))
     return 0
 
 

@@ -169,7 +169,10 @@ def run(runs: int, work_dir: Path, log: Callable[[str], None]) -> dict[str, Any]
             for kind in ("job", "null") if index % 2 == 0 else ("null", "job"):
                 sample = one_cold_start(kind, ims, template_id, index)
                 samples[kind].append(sample)
-                log(f"  cold start {index + 1}/{runs} {kind}: {json.dumps({k: round(v, 3) for k, v in sample.items()})}")
+                log(
+                    f"  cold start {index + 1}/{runs} {kind}: "
+                    + json.dumps({phase: round(value, 3) for phase, value in sample.items()})
+                )
     import_after_dynamic = []
     importtime_totals = []
     top: list[tuple[str, float]] = []

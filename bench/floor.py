@@ -3,11 +3,11 @@
 ``NullTemplate`` and ``NullJob`` are Python dynamic resources of the same package (``pulumi-python``), so the
 engine runs them in the same kind of provider process with the same 4 worker threads as
 ``LiveRecordTemplate``/``LiveRecordJob``; they take the same inputs and return outputs of the same shape, but
-make no HTTP call. ``up`` of N real jobs divided by ``up`` of N null jobs is therefore the cost the provider and
-the API round trips add on top of the engine.
+make no HTTP call. ``up`` of N real jobs divided by ``up`` of N null jobs is therefore the cost the provider
+and the API round trips add on top of the engine.
 
-The provider class lives in this installed-by-path module (``bench.floor``), so it is pickled by reference like
-the real providers (the provider process finds it through ``PYTHONPATH`` = the repository root).
+The provider class lives in this module (``bench.floor``, importable from the repository root), so it is
+pickled by reference like the real providers (the provider process finds it through ``PYTHONPATH``).
 """
 
 from __future__ import annotations

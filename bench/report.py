@@ -1,0 +1,515 @@
+"""The Markdown report and the PNG plots, from the summaries of the benchmarks that ran."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench._common import Spread
+
+MS = 1e3
+
+
+def _met(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def goals(summaries: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(goal, measured, met?) for every goal of issue 6 whose benchmark ran."""
+    rows: list[tuple[str, str, str]] = []
+    client = summaries.get("client")
+    if client:
+        worst = max(
+            client["operations"][f"{op}/sequential"]["ratio/ice"]["cpu_per_call"].median
+            for op in ("SubmitLiveRecordJob", "GetLiveRecordJob", "ListLiveRecordJobs")
+        )
+        figures = ", ".join(
+            f"{op.replace('LiveRecordJob', '').replace('s', 's')} "
+            f"{client['operations'][f'{op}/sequential']['ratio/ice']['cpu_per_call'].median:.2f}×"
+            for op in ("SubmitLiveRecordJob", "GetLiveRecordJob", "ListLiveRecordJobs")
+        )
+        rows.append(
+            (
+                "client per-call overhead ≤ 0.5× the official SDK's (client CPU per call, sequential)",
+                f"IceClient/SDK: {figures}",
+                _met(worst <= 0.5),
+            )
+        )
+    engine = summaries.get("engine")
+    if engine:
+        grid = engine["grid"]
+        worst_up = max(entry["ratio"]["up"].median for entry in grid.values())
+        rows.append(
+            (
+                "`up` within 1.25× of the do-nothing floor at every N",
+                ", ".join(f"N={n}: {grid[n]['ratio']['up'].median:.2f}×" for n in sorted(grid)),
+                _met(worst_up <= 1.25),
+            )
+        )
+        latency = engine["latency"]
+        real_ratio = latency["real"]["ratio_to_ceiling"].median
+        rows.append(
+            (
+                f"`up` with {latency['latency_ms']} ms latency within 1.15× of N/4 × latency "
+                f"(N={latency['count']}, ceiling {latency['ceiling']:.2f} s)",
+                f"LiveRecordJob: {real_ratio:.2f}×; LiveRecordJobSet prototype: "
+                f"{latency['jobset']['ratio_to_ceiling'].median:.2f}×",
+                _met(real_ratio <= 1.15),
+            )
+        )
+        throttle = engine["throttle"]
+        stock = throttle["real"]
+        ok = stock["ratio"].median <= 1.2 and stock["failed"].max == 0 and stock["duplicates"].max == 0
+        rows.append(
+            (
+                f"throttled `up` ({throttle['count']} jobs, {throttle['qps']:g} Submit/s) within 1.2× of "
+                f"N/QPS ({throttle['ideal']:.0f} s), zero failures, zero duplicates",
+                f"stock: {stock['ratio'].median:.2f}×, failed runs {stock['failed'].values.count(1.0)}/"
+                f"{len(stock['failed'].values)}, duplicates max {stock['duplicates'].max:.0f}, missing jobs "
+                f"max {stock['missing'].max:.0f}; patient prototype: "
+                f"{throttle['patient']['ratio'].median:.2f}×, "
+                f"failed runs {throttle['patient']['failed'].values.count(1.0)}, duplicates max "
+                f"{throttle['patient']['duplicates'].max:.0f}",
+                _met(ok),
+            )
+        )
+        preview_calls = max(entry["real"]["preview_api_calls"].max for entry in grid.values())
+        rows.append(
+            (
+                "preview with zero API calls at every N",
+                f"max API calls during preview: {preview_calls:.0f}",
+                _met(preview_calls == 0),
+            )
+        )
+    return rows
+
+
+def _spread_cell(spread: Spread, scale: float = 1.0, digits: int = 2) -> str:
+    low, mid, high = spread.min * scale, spread.median * scale, spread.max * scale
+    return f"{mid:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
+
+
+def render(summaries: dict[str, Any], machine: dict[str, str], meta: dict[str, Any], out: Path) -> str:
+    lines: list[str] = ["# Benchmarks: what recording-as-code costs", ""]
+    lines += [
+        f"Produced by `{meta['command']}` in {meta['elapsed'] / 60:.1f} min"
+        + (" (**quick smoke run: too few calls and runs for conclusions**)" if meta["quick"] else "")
+        + ". Every figure is *median (min–max)* over the runs stated; every ratio is computed run by run "
+        "from measurements taken in the same run, then summarised. The machine is shared with other work, so "
+        "absolute times move between runs; the ratios are the figures to read.",
+        "",
+        "## Machine and versions",
+        "",
+        "| | |",
+        "|---|---|",
+    ]
+    lines += [f"| {key} | {value} |" for key, value in machine.items()]
+    lines += ["", "## Goals of issue 6", "", "| goal | measured (medians) | |", "|---|---|---|"]
+    lines += [f"| {goal} | {figure} | {verdict} |" for goal, figure, verdict in goals(summaries)]
+    lines.append("")
+    if "client" in summaries:
+        lines += _client_section(summaries["client"])
+    if "engine" in summaries:
+        lines += _engine_section(summaries["engine"])
+    if "coldstart" in summaries:
+        lines += _coldstart_section(summaries["coldstart"])
+    if "capacity" in summaries:
+        lines += _capacity_section(summaries["capacity"])
+    text = "\n".join(lines) + "\n"
+    (out / "REPORT.md").write_text(text)
+    return text
+
+
+def _client_section(client: dict[str, Any]) -> list[str]:
+    settings = client["settings"]
+    lines = [
+        "## 1. IceClient against the official SDK",
+        "",
+        f"Same local IMS (TCP_NODELAY build, see below), loopback; a fresh process per measurement; "
+        f"{settings['sequential_calls']} sequential calls, {settings['threaded_calls']} calls over 16 "
+        f"threads sharing one client ({settings['submit_threaded_calls']} for Submit); "
+        f"{settings['runs']} runs. "
+        "*CPU/call* is the client process's CPU time (user + system, all threads) divided by the calls: the "
+        "client's own cost, the server runs in another process. `ice-stdlib` is IceClient with the prototype "
+        "transport `bench/fast_transport.py` (http.client instead of httpcore/h11).",
+        "",
+        "| operation | mode | client | p50 ms | p99 ms | calls/s | CPU/call ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, entry in client["operations"].items():
+        operation, mode = key.split("/")
+        for impl in ("ice", "sdk", "ice-stdlib"):
+            figures = entry[impl]
+            lines.append(
+                f"| {operation} | {mode} | {impl} | {_spread_cell(figures['p50'], MS)} | "
+                f"{_spread_cell(figures['p99'], MS)} | {_spread_cell(figures['calls_per_second'], 1, 0)} | "
+                f"{_spread_cell(figures['cpu_per_call'], MS, 3)} |"
+            )
+    lines += ["", "Ratios to the SDK (same run), medians (min–max):", ""]
+    lines += [
+        "| operation | mode | client | p50 | p99 | calls/s | CPU/call |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, entry in client["operations"].items():
+        operation, mode = key.split("/")
+        for impl in ("ice", "ice-stdlib"):
+            ratio = entry[f"ratio/{impl}"]
+            lines.append(
+                f"| {operation} | {mode} | {impl}/sdk | {_spread_cell(ratio['p50'])} | "
+                f"{_spread_cell(ratio['p99'])} | {_spread_cell(ratio['calls_per_second'])} | "
+                f"{_spread_cell(ratio['cpu_per_call'])} |"
+            )
+    imports = client["imports"]
+    lines += [
+        "",
+        "Import and memory (fresh interpreter each: import the client module, build a client; "
+        "`import` = wall time of the import statements, RSS after building the client):",
+        "",
+        "| client | import ms | RSS MiB | modules loaded |",
+        "|---|---|---|---|",
+    ]
+    for impl in ("ice", "sdk"):
+        figures = imports[impl]
+        lines.append(
+            f"| {impl} | {_spread_cell(figures['import'], MS, 0)} | "
+            f"{_spread_cell(figures['rss'], 1 / 2**20, 1)} | "
+            f"{figures['modules'].median:.0f} |"
+        )
+    lines += [
+        f"| ratio ice/sdk | {_spread_cell(imports['ratio']['import'])} | "
+        f"{_spread_cell(imports['ratio']['rss'])} | |",
+        "",
+        "`from pulumi_ims_record.ice import IceClient` runs the package `__init__`, which imports the Pulumi "
+        "resources and so `pulumi` itself; the client layer alone is lighter (docs/client.md).",
+        "",
+        "**Where the client's time goes** (cProfile, 2000 sequential GetLiveRecordJob, own time per call "
+        "grouped by package; profiling inflates every entry alike):",
+        "",
+        "| part | µs per call |",
+        "|---|---|",
+    ]
+    for label, seconds in sorted(client["profile"].items(), key=lambda item: -item[1]):
+        lines.append(f"| {label} | {seconds * 1e6:.0f} |")
+    nagle = client["nagle"]
+    lines += [
+        "",
+        "**Local IMS: Nagle.** Sequential GetLiveRecordJob p50 with IceClient: stock local IMS "
+        f"{_spread_cell(nagle['stock'], MS)} ms, with TCP_NODELAY {_spread_cell(nagle['nodelay'], MS)} ms. "
+        "The stock server writes headers and body in two sends; Nagle holds the second until the client's "
+        "delayed ACK (40 ms on Linux). Every benchmark here therefore runs the local IMS through "
+        "`bench/_ims_nodelay.py`, which sets `disable_nagle_algorithm = True` on its handler (the proposed "
+        "one-line fix).",
+        "",
+        "![client](client.png)",
+        "",
+    ]
+    return lines
+
+
+def _engine_section(engine: dict[str, Any]) -> list[str]:
+    grid = engine["grid"]
+    lines = [
+        "## 2. The engine: LiveRecordJob against the do-nothing floor",
+        "",
+        "Automation API, inline program, the bootstrapped CLI, file backend. Real stack: 1 "
+        "`LiveRecordTemplate` + N `LiveRecordJob`; floor: 1 `NullTemplate` + N `NullJob` (`bench/floor.py`: "
+        "same package, same provider process model, no HTTP). Per run both stacks go through preview (of "
+        "the empty stack), up, refresh, "
+        "destroy, alternating which goes first. Seconds, median (min–max):",
+        "",
+        "| N | runs | stack | preview | up | refresh | destroy | API calls in preview | API calls in up |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for count in sorted(grid):
+        entry = grid[count]
+        for kind in ("real", "floor"):
+            figures = entry[kind]
+            lines.append(
+                f"| {count} | {len(figures['up'].values)} | {kind} | {_spread_cell(figures['preview'])} | "
+                f"{_spread_cell(figures['up'])} | {_spread_cell(figures['refresh'])} | "
+                f"{_spread_cell(figures['destroy'])} | {figures['preview_api_calls'].max:.0f} | "
+                f"{figures['up_api_calls'].median:.0f} |"
+            )
+        ratio = entry["ratio"]
+        lines.append(
+            f"| {count} | | **real/floor** | {_spread_cell(ratio['preview'])} | "
+            f"{_spread_cell(ratio['up'])} | "
+            f"{_spread_cell(ratio['refresh'])} | {_spread_cell(ratio['destroy'])} | | |"
+        )
+    counts = sorted(grid)
+    if len(counts) >= 2:
+        low, high = counts[0], counts[-1]
+        lines += [""]
+        for kind in ("real", "floor"):
+            per_job = (grid[high][kind]["up"].median - grid[low][kind]["up"].median) / (high - low)
+            lines.append(
+                f"Growth of `up` with N ({kind}): {per_job * MS:.0f} ms per additional resource between "
+                f"N={low} and N={high} (medians)."
+            )
+            lines.append("")
+    profile = engine.get("profile") or {}
+    if profile:
+        lines += [
+            "**Where the time of `up` goes** (one extra `up` per stack at the largest N; CPU seconds per "
+            "process, from /proc; 2 cores are shared by all of them):",
+            "",
+            "| process | real | floor |",
+            "|---|---|---|",
+        ]
+        roles = sorted({role for kind in profile.values() for role in kind} - {"wall"})
+        lines.append(
+            f"| wall time of `up` | {profile['real']['wall']:.2f} | {profile['floor']['wall']:.2f} |"
+        )
+        for role in roles:
+            lines.append(
+                f"| {role} | {profile['real'].get(role, 0.0):.2f} | {profile['floor'].get(role, 0.0):.2f} |"
+            )
+        lines.append("")
+    latency = engine["latency"]
+    lines += [
+        f"### `up` with {latency['latency_ms']} ms latency at the IMS, N={latency['count']}",
+        "",
+        f"The dynamic provider serves resources on 4 threads: the ceiling the issue names is N/4 × latency = "
+        f"{latency['ceiling']:.2f} s. One `LiveRecordJob` create makes 3 calls (ListLiveRecordJobs for "
+        "adoption, Submit, Get), so its own floor is 3× that. `LiveRecordJobSet` (`bench/jobset.py`) is the "
+        "prototype that manages all jobs in one resource with 16-way concurrency and one listing instead of "
+        "N lookups.",
+        "",
+        "| stack | up s | API calls | ÷ N/4×latency | ÷ (floor up + N/4×latency) |",
+        "|---|---|---|---|---|",
+    ]
+    for kind in ("real", "jobset", "floor"):
+        figures = latency[kind]
+        lines.append(
+            f"| {kind} | {_spread_cell(figures['up'])} | {figures['api_calls'].median:.0f} | "
+            f"{_spread_cell(figures['ratio_to_ceiling'])} | "
+            f"{_spread_cell(figures['ratio_to_floor_plus_ceiling'])} |"
+        )
+    throttle = engine["throttle"]
+    lines += [
+        "",
+        f"## 4. Throttled API: SubmitLiveRecordJob limited to {throttle['qps']:g}/s, "
+        f"`up` of {throttle['count']} jobs",
+        "",
+        f"Ideal N/QPS = {throttle['ideal']:.1f} s. Retries = Submit calls that reached the IMS minus jobs "
+        "created (from `/stats` and a listing); duplicates = names with more than one job. `patient` is the "
+        "prototype `bench/patient.py` (the same provider with a client that keeps retrying throttling within "
+        "its deadline).",
+        "",
+        "| provider | up s | ÷ N/QPS | Submit calls | retries | failed runs | jobs missing | duplicates |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for kind in ("real", "patient"):
+        figures = throttle[kind]
+        lines.append(
+            f"| {kind} | {_spread_cell(figures['up'])} | {_spread_cell(figures['ratio'])} | "
+            f"{_spread_cell(figures['submit_calls'], 1, 0)} | {_spread_cell(figures['retries'], 1, 0)} | "
+            f"{figures['failed'].values.count(1.0)}/{len(figures['failed'].values)} | "
+            f"{_spread_cell(figures['missing'], 1, 0)} | {figures['duplicates'].max:.0f} |"
+        )
+    lines += ["", "![engine](engine.png)", ""]
+    return lines
+
+
+def _coldstart_section(cold: dict[str, Any]) -> list[str]:
+    lines = [
+        "## 3. Provider cold start",
+        "",
+        "`.venv/bin/pulumi-resource-pulumi-python` started, driven over gRPC as the engine does: port on "
+        "stdout (`python -m pulumi.dynamic` imported and listening) → Configure → Check (first unpickle of "
+        "`__provider`: imports the provider module and calls `configure`) → Create. `job` = "
+        "LiveRecordJobProvider (its create is 3 API calls), `null` = the floor provider. Milliseconds:",
+        "",
+        "| phase | job | null | job − null (same run) |",
+        "|---|---|---|---|",
+    ]
+    for phase in ("listening", "configure", "check", "create", "total"):
+        lines.append(
+            f"| {phase} | {_spread_cell(cold['job'][phase], MS, 0)} | "
+            f"{_spread_cell(cold['null'][phase], MS, 0)} | "
+            f"{_spread_cell(cold['extra_over_floor'][phase], MS, 0)} |"
+        )
+    lines += [
+        "",
+        f"Import of `pulumi_ims_record.provider`: `-X importtime` cumulative "
+        f"{_spread_cell(cold['importtime_total'], MS, 0)} ms in a bare interpreter; "
+        f"{_spread_cell(cold['import_after_dynamic'], MS, 0)} ms on top of `pulumi.dynamic` (what the "
+        "provider process actually pays). Self time by top-level package (`-X importtime`, last run):",
+        "",
+        "| package | ms |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {seconds * MS:.1f} |" for name, seconds in cold["importtime_top"]]
+    lines += ["", "![coldstart](coldstart.png)", ""]
+    return lines
+
+
+def _capacity_section(capacity: dict[str, Any]) -> list[str]:
+    lines = [
+        "## 5. Local IMS capacity",
+        "",
+        "One pre-encoded test pattern relayed with `ffmpeg -re -stream_loop -1 -c copy` to one nginx-rtmp "
+        "stream (the only encode happens once, before the ramp); K jobs pull it, m3u8 with 5 s slices. "
+        "A slice is late when it arrives more than 1.5 s behind its job's steady 5 s cadence, or a job "
+        "published fewer slices than the window holds minus one. CPU = cores busy in the local IMS and its "
+        "ffmpeg children.",
+        "",
+        f"Capacity (largest K without a late slice): {_spread_cell(capacity['capacity'], 1, 0)} streams"
+        + (
+            " — **no level was late: the ramp ended before the limit**"
+            if capacity["capped_by_levels"]
+            else ""
+        )
+        + ".",
+    ]
+    if capacity["cpu_per_stream"] is not None:
+        lines.append(
+            f"Per stream: CPU {_spread_cell(capacity['cpu_per_stream'], 100, 1)} % of a core, "
+            f"memory {_spread_cell(capacity['rss_per_stream'], 1 / 2**20, 1)} MiB (least-squares slope over "
+            "the levels without a late slice)."
+        )
+    lines += [
+        "",
+        "| ramp | K | IMS CPU % of a core | IMS RSS MiB | source CPU % | worst lateness s "
+        "| slices min/expected | late |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for index, ramp in enumerate(capacity["ramps"], 1):
+        for level in ramp:
+            lines.append(
+                f"| {index} | {level['streams']} | {level['ims_cpu'] * 100:.0f} | "
+                f"{level['ims_rss'] / 2**20:.0f} | "
+                f"{level['source_cpu'] * 100:.0f} | {level['worst_lateness']:.2f} | "
+                f"{level['fewest_slices']}/{level['expected_slices']} | {'yes' if level['late'] else ''} |"
+            )
+    lines += ["", "![capacity](capacity.png)", ""]
+    return lines
+
+
+# --- plots -------------------------------------------------------------------------------------------------
+
+
+def plots(summaries: dict[str, Any], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def errorbar(spreads: list[Spread], scale: float = 1.0) -> tuple[list[float], list[list[float]]]:
+        medians = [s.median * scale for s in spreads]
+        errors = [
+            [(s.median - s.min) * scale for s in spreads],
+            [(s.max - s.median) * scale for s in spreads],
+        ]
+        return medians, errors
+
+    if "client" in summaries:
+        client = summaries["client"]["operations"]
+        keys = list(client)
+        figure, axis = plt.subplots(figsize=(10, 4.5))
+        width = 0.27
+        for offset, impl in enumerate(("ice", "sdk", "ice-stdlib")):
+            medians, errors = errorbar([client[key][impl]["cpu_per_call"] for key in keys], MS)
+            axis.bar(
+                [i + (offset - 1) * width for i in range(len(keys))], medians, width, yerr=errors, label=impl
+            )
+        axis.set_xticks(range(len(keys)), [k.replace("LiveRecordJob", "").replace("/", "\n") for k in keys])
+        axis.set_ylabel("client CPU per call (ms)")
+        axis.set_title("Client CPU per call (median, min–max)")
+        axis.legend()
+        figure.tight_layout()
+        figure.savefig(out / "client.png", dpi=110)
+        plt.close(figure)
+    if "engine" in summaries:
+        engine = summaries["engine"]
+        grid = engine["grid"]
+        counts = sorted(grid)
+        figure, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+        for kind, style in (("real", "o-"), ("floor", "s--")):
+            medians, errors = errorbar([grid[n][kind]["up"] for n in counts])
+            axes[0].errorbar(counts, medians, yerr=errors, fmt=style, label=f"up {kind}", capsize=3)
+        axes[0].set_xscale("log")
+        axes[0].set_xlabel("jobs N")
+        axes[0].set_ylabel("seconds")
+        axes[0].set_title("up: LiveRecordJob vs do-nothing floor")
+        axes[0].legend()
+        for op in ("preview", "up", "refresh", "destroy"):
+            medians, errors = errorbar([grid[n]["ratio"][op] for n in counts])
+            axes[1].errorbar(counts, medians, yerr=errors, fmt="o-", label=op, capsize=3)
+        axes[1].axhline(1.25, color="grey", linestyle=":", label="goal for up (1.25×)")
+        axes[1].set_xscale("log")
+        axes[1].set_xlabel("jobs N")
+        axes[1].set_ylabel("real / floor")
+        axes[1].set_title("ratio to the floor (same run)")
+        axes[1].legend()
+        latency = engine["latency"]
+        throttle = engine["throttle"]
+        labels = [
+            "latency:\nLiveRecordJob",
+            "latency:\nJobSet",
+            "latency:\nfloor",
+            "throttled:\nstock",
+            "throttled:\npatient",
+        ]
+        spreads = [
+            latency["real"]["up"],
+            latency["jobset"]["up"],
+            latency["floor"]["up"],
+            throttle["real"]["up"],
+            throttle["patient"]["up"],
+        ]
+        medians, errors = errorbar(spreads)
+        axes[2].bar(range(len(labels)), medians, yerr=errors, color=["C0", "C2", "C7", "C3", "C1"])
+        axes[2].axhline(
+            latency["ceiling"], color="C0", linestyle=":", label=f"N/4×latency {latency['ceiling']:.2f} s"
+        )
+        axes[2].axhline(
+            throttle["ideal"], color="C3", linestyle=":", label=f"N/QPS {throttle['ideal']:.0f} s"
+        )
+        axes[2].set_xticks(range(len(labels)), labels, fontsize=8)
+        axes[2].set_ylabel("up seconds")
+        axes[2].set_title("latency and throttling")
+        axes[2].legend(fontsize=8)
+        figure.tight_layout()
+        figure.savefig(out / "engine.png", dpi=110)
+        plt.close(figure)
+    if "coldstart" in summaries:
+        cold = summaries["coldstart"]
+        phases = ("listening", "configure", "check", "create")
+        figure, axis = plt.subplots(figsize=(7, 4))
+        for index, kind in enumerate(("job", "null")):
+            bottom = 0.0
+            for phase_index, phase in enumerate(phases):
+                value = cold[kind][phase].median * MS
+                axis.bar(
+                    index, value, bottom=bottom, color=f"C{phase_index}", label=phase if index == 0 else None
+                )
+                bottom += value
+        axis.set_xticks([0, 1], ["LiveRecordJobProvider", "floor (NullProvider)"])
+        axis.set_ylabel("ms (medians)")
+        axis.set_title("Provider process start to first create served")
+        axis.legend()
+        figure.tight_layout()
+        figure.savefig(out / "coldstart.png", dpi=110)
+        plt.close(figure)
+    if "capacity" in summaries:
+        capacity = summaries["capacity"]
+        figure, axis = plt.subplots(figsize=(8, 4.5))
+        second = axis.twinx()
+        for index, ramp in enumerate(capacity["ramps"]):
+            streams = [level["streams"] for level in ramp]
+            axis.plot(streams, [level["ims_cpu"] * 100 for level in ramp], "o-", color="C0", alpha=0.7,
+                      label="IMS CPU % of a core" if index == 0 else None)  # fmt: skip
+            second.plot(streams, [level["ims_rss"] / 2**20 for level in ramp], "s--", color="C1", alpha=0.7,
+                        label="IMS RSS MiB" if index == 0 else None)  # fmt: skip
+            for level in ramp:
+                if level["late"]:
+                    axis.plot([level["streams"]], [level["ims_cpu"] * 100], "rx", markersize=12)
+        axis.set_xlabel("concurrent streams recorded")
+        axis.set_ylabel("CPU % of one core")
+        second.set_ylabel("RSS MiB")
+        axis.set_title("Local IMS recording load (red x = a slice was late)")
+        figure.legend(loc="upper left")
+        figure.tight_layout()
+        figure.savefig(out / "capacity.png", dpi=110)
+        plt.close(figure)

@@ -1,0 +1,128 @@
+"""The benchmarks of issue 6: ``./run bench`` (full report, about 25 minutes) or ``./run bench --quick``.
+
+Writes ``bench/results/REPORT.md``, one PNG per benchmark and ``raw.json`` (every measurement) to ``--out``.
+``--quick`` is a smoke run (small counts, 3 short runs): it exercises every benchmark, its figures are not
+worth quoting. ``--only client,coldstart,engine,capacity`` runs a subset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make ``bench`` and ``pulumi_ims_record`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import capacity, client_vs_sdk, coldstart, engine, report
+from bench._common import REPO_ROOT, Spread, machine_facts, temp_dir
+
+BENCHMARKS = ("client", "coldstart", "engine", "capacity")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Spread):
+        return value.to_json()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke run: seconds to a minute or two")
+    parser.add_argument(
+        "--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {BENCHMARKS}"
+    )
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results", help="report directory")
+    args = parser.parse_args(argv)
+    selected = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(selected) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    # SIGTERM unwinds like Ctrl-C, so every server and stack started so far is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
+
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f}s] {message}", flush=True)
+
+    machine = machine_facts()
+    raws: dict[str, Any] = {}
+    summaries: dict[str, Any] = {}
+    with temp_dir("ims-bench-") as work:
+        if "client" in selected:
+            log("benchmark 1: IceClient vs the official SDK")
+            settings = (
+                client_vs_sdk.Settings(
+                    runs=3, sequential_calls=50, threaded_calls=64, submit_threaded_calls=64, nagle_calls=20
+                )
+                if args.quick
+                else client_vs_sdk.Settings(runs=3, sequential_calls=2000, threaded_calls=2000)
+            )
+            raws["client"] = client_vs_sdk.run(settings, work / "client", log)
+            summaries["client"] = client_vs_sdk.summarize(raws["client"])
+        if "coldstart" in selected:
+            log("benchmark 3: provider cold start")
+            raws["coldstart"] = coldstart.run(3 if args.quick else 7, work / "coldstart", log)
+            summaries["coldstart"] = coldstart.summarize(raws["coldstart"])
+        if "engine" in selected:
+            log("benchmarks 2 and 4: the engine, latency, throttling")
+            engine_settings = (
+                engine.Settings(
+                    counts=(1, 4),
+                    runs=3,
+                    runs_for_large=3,
+                    latency_count=4,
+                    latency_ms=100,
+                    throttle_count=8,
+                    throttle_qps=10,
+                )
+                if args.quick
+                else engine.Settings(
+                    counts=(1, 10, 50, 200),
+                    runs=3,
+                    runs_for_large=3,
+                    latency_count=50,
+                    latency_ms=100,
+                    throttle_count=100,
+                    throttle_qps=10,
+                )
+            )
+            raws["engine"] = engine.run(engine_settings, work / "engine", log)
+            summaries["engine"] = engine.summarize(raws["engine"])
+        if "capacity" in selected:
+            log("benchmark 5: local IMS recording capacity")
+            capacity_settings = (
+                capacity.Settings(levels=(1, 2), runs=3, warmup=5.0, window=6.0)
+                if args.quick
+                else capacity.Settings(levels=(1, 8, 16, 32, 48, 64), runs=3, warmup=6.0, window=12.0)
+            )
+            raws["capacity"] = capacity.run(capacity_settings, work / "capacity", log)
+            summaries["capacity"] = capacity.summarize(raws["capacity"])
+    elapsed = time.perf_counter() - started
+    command = (
+        "./run bench"
+        + (" --quick" if args.quick else "")
+        + ("" if selected == list(BENCHMARKS) else f" --only {args.only}")
+    )
+    meta = {"command": command, "elapsed": elapsed, "quick": args.quick}
+    (args.out / "raw.json").write_text(
+        json.dumps({"machine": machine, "meta": meta, "raw": raws}, indent=1, default=_json_default)
+    )
+    report.plots(summaries, args.out)
+    report.render(summaries, machine, meta, args.out)
+    log(f"report: {args.out / 'REPORT.md'} ({elapsed / 60:.1f} min)")
+    for goal, figure, verdict in report.goals(summaries):
+        print(f"  {verdict.strip('*'):8} {goal}: {figure}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
