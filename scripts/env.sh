@@ -6,7 +6,9 @@ export VIRTUAL_ENV="$_ims_root/.venv"
 # The CLI starts pulumi-resource-pulumi-python and pulumi-language-python from .venv/bin; both run this Python.
 export PULUMI_PYTHON_CMD="$_ims_root/.venv/bin/python"
 # A file backend and Pulumi's home inside the repo's ignored .state/: nothing touches ~/.pulumi or the network.
-export PULUMI_BACKEND_URL="file://$_ims_root/.state/backend"
+# metadata=skip: the file driver writes a ".attrs" sidecar per state file non-atomically, and a CLI killed during
+# that write leaves an empty one that breaks every later command ("failed to load checkpoint: EOF").
+export PULUMI_BACKEND_URL="file://$_ims_root/.state/backend?metadata=skip"
 export PULUMI_HOME="$_ims_root/.state/pulumi-home"
 # The passphrase of the demo stacks (Pulumi.local.yaml's salt belongs to it). Not a secret: those stacks hold
 # none. Set PULUMI_CONFIG_PASSPHRASE(_FILE) yourself for stacks with real secrets.

@@ -84,7 +84,8 @@ class Engine:
         self.backend_dir.mkdir(parents=True, exist_ok=True)
         return {
             "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-            "PULUMI_BACKEND_URL": self.backend_dir.as_uri(),
+            # No ".attrs" sidecars: a SIGKILL while one is written breaks the stack (see scripts/env.sh).
+            "PULUMI_BACKEND_URL": self.backend_dir.as_uri() + "?metadata=skip",
             "PULUMI_HOME": str(self.root / "pulumi-home"),
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
