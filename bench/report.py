@@ -115,9 +115,64 @@ def render(summaries: dict[str, Any], machine: dict[str, str], meta: dict[str, A
         lines += _coldstart_section(summaries["coldstart"])
     if "capacity" in summaries:
         lines += _capacity_section(summaries["capacity"])
+    lines += _findings_section(summaries)
     text = "\n".join(lines) + "\n"
     (out / "REPORT.md").write_text(text)
     return text
+
+
+def _findings_section(summaries: dict[str, Any]) -> list[str]:
+    """Where the time goes for each unmet goal, what was tried here, and the change proposed to its owner."""
+    lines = ["## Unmet goals: where the time goes, what was tried, what to change", ""]
+    if "client" in summaries:
+        lines += [
+            "- **Client ≤ 0.5× the SDK.** The profile (section 1) puts IceClient's own code (signing, "
+            "parameters, parsing) at a small share of a call; the HTTP stack (httpx Client + httpcore + h11)"
+            " and the kernel are the rest, as they are for the SDK (requests/urllib3). Half the SDK's CPU is"
+            " out of reach while both use a Python HTTP/1.1 stack. Tried: `bench/fast_transport.py` "
+            "(http.client under `IceClient(transport=...)`), the `ice-stdlib` rows. Under 16 threads the "
+            "stock IceClient is behind the SDK because `pulumi_ims_record/ice/_client.py` builds its "
+            "`httpx.Client` with `max_keepalive_connections=8`: with more than 8 concurrent callers the "
+            "extra connections are closed after each request and reopened. Proposed: keep-alive limit ≥ the "
+            "expected concurrency (e.g. 32), and the http.client transport (or calling the transport "
+            "directly, skipping httpx Client's cookie/URL/header merging).",
+        ]
+    if "engine" in summaries:
+        lines += [
+            "- **`up` ≤ 1.25× the floor.** Each `LiveRecordJob` create is 3 round trips (a "
+            "ListLiveRecordJobs adoption lookup, Submit, Get) and its resource has more properties to "
+            "serialise; the CPU table in section 2 shows the extra time spread over the local IMS, the "
+            "program process and the provider process, all on the same 2 cores as the engine. Proposed for "
+            "`pulumi_ims_record/provider/job.py` `_submit_once`/`create`: build the outputs from the Submit "
+            "answer and the declared inputs instead of a GetLiveRecordJob (status `initial` is known), and "
+            "skip the adoption lookup when the stack has no record of an interrupted create (or list once "
+            "per provider process and cache). The 3 → 1 calls per job also divides the latency figure by ~3.",
+            "- **`up` with latency ≤ 1.15× N/4 × latency.** With 3 sequential calls per create, 4 threads "
+            "give 3 × N/4 × latency at best; plus the engine's own time (the floor row). Tried: "
+            "`bench/jobset.py` (`LiveRecordJobSet`, all jobs in one resource, 16-way concurrency, one "
+            "listing) - see its row. The way past the 4-thread ceiling is that resource, productised with "
+            "per-job diff in `update`.",
+            "- **Throttled `up`.** The stock provider fails: the 4 threads wake on the same "
+            "`x-acs-retry-after`, race for one token, and a job whose Submit loses 5 times in a row fails "
+            "(`max_retries=4`). Tried: `bench/patient.py` (more retries within the 60 s deadline): no "
+            "failure, no duplicate, within 1.2× of N/QPS, but many retries. Proposed for "
+            "`pulumi_ims_record/ice/_client.py` `_call`/`_delay`: throttling answers bounded by "
+            "`retry_deadline` only (they prove the request was not applied), and a jittered wait "
+            "(`retry_after × (1 + random())`) so concurrent callers spread out.",
+            "- **Found while benchmarking (pulumi SDK 3.272.0):** "
+            "`pulumi.dynamic.dynamic.serialize_provider` wraps `pickle._Pickler._batch_setitems` again on "
+            "every dynamic resource and never restores it; in one process the wrapper chain grows per "
+            "resource and the ~980th dynamic resource fails with RecursionError (reproduced with a loop of "
+            "`serialize_provider`). A program with ~1000 jobs and templates cannot be previewed. Likely the "
+            "cause of pulumi/pulumi#17803 (closed, no repro). Workaround proposed for "
+            "`pulumi_ims_record/resources`: save the original at import and restore it after each "
+            "`super().__init__` (what `bench/engine.py` does per program run).",
+            "- **Local IMS.** Every answer of the stock server waits ~40 ms (Nagle + delayed ACK; section "
+            "1). Proposed for `pulumi_ims_record/local/server.py`: `disable_nagle_algorithm = True` on "
+            "`_JsonHandler` (as `bench/_ims_nodelay.py` does).",
+        ]
+    lines.append("")
+    return lines
 
 
 def _client_section(client: dict[str, Any]) -> list[str]:
@@ -179,8 +234,8 @@ def _client_section(client: dict[str, Any]) -> list[str]:
         f"| ratio ice/sdk | {_spread_cell(imports['ratio']['import'])} | "
         f"{_spread_cell(imports['ratio']['rss'])} | |",
         "",
-        "`from pulumi_ims_record.ice import IceClient` runs the package `__init__`, which imports the Pulumi "
-        "resources and so `pulumi` itself; the client layer alone is lighter (docs/client.md).",
+        "The `ice` probe is `from pulumi_ims_record.ice import IceClient, Credentials` exactly as a user "
+        "writes it, so it includes whatever the package `__init__` imports.",
         "",
         "**Where the client's time goes** (cProfile, 2000 sequential GetLiveRecordJob, own time per call "
         "grouped by package; profiling inflates every entry alike):",
@@ -352,7 +407,8 @@ def _capacity_section(capacity: dict[str, Any]) -> list[str]:
         "stream (the only encode happens once, before the ramp); K jobs pull it, m3u8 with 5 s slices. "
         "A slice is late when it arrives more than 1.5 s behind its job's steady 5 s cadence, or a job "
         "published fewer slices than the window holds minus one. CPU = cores busy in the local IMS and its "
-        "ffmpeg children.",
+        "ffmpeg children. RSS is the sum over those processes, so pages they share (ffmpeg's libraries) are "
+        "counted once per process: an upper bound of the memory per stream.",
         "",
         f"Capacity (largest K without a late slice): {_spread_cell(capacity['capacity'], 1, 0)} streams"
         + (

@@ -30,6 +30,24 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+SUMMARIZERS = {
+    "client": client_vs_sdk.summarize,
+    "coldstart": coldstart.summarize,
+    "engine": engine.summarize,
+    "capacity": capacity.summarize,
+}
+
+
+def render_only(out: Path) -> int:
+    """The report and plots again from ``raw.json`` (after a change to the report's wording or layout)."""
+    saved = json.loads((out / "raw.json").read_text())
+    summaries = {name: SUMMARIZERS[name](raw) for name, raw in saved["raw"].items()}
+    report.plots(summaries, out)
+    report.render(summaries, saved["machine"], saved["meta"], out)
+    print(f"report: {out / 'REPORT.md'} (from {out / 'raw.json'})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -39,7 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {BENCHMARKS}"
     )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results", help="report directory")
+    parser.add_argument(
+        "--render-only", action="store_true", help="rebuild REPORT.md and the plots from --out/raw.json"
+    )
     args = parser.parse_args(argv)
+    if args.render_only:
+        return render_only(args.out)
     selected = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(selected) - set(BENCHMARKS))
     if unknown:
