@@ -84,6 +84,13 @@ def _accepts(host: str, port: int) -> bool:
         return False
 
 
+def _dies_with_this_process() -> list[str]:
+    """A command prefix that kills the child when the thread that started it dies, even by SIGKILL, so a
+    killed demo or test run leaves no nginx or publisher behind (Linux ``setpriv``; nothing elsewhere)."""
+    setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
+
+
 def _stop_process(process: subprocess.Popen[bytes] | None, *, grace: float = 5.0) -> None:
     if process is None or process.poll() is not None:
         return
@@ -184,7 +191,16 @@ class TestStream:
             config.write_text(self._nginx_config(module))
             error_log = self._work_dir / "error.log"
             self._nginx = subprocess.Popen(
-                [nginx, "-p", f"{self._work_dir}/", "-c", str(config), "-e", str(error_log)],
+                [
+                    *_dies_with_this_process(),
+                    nginx,
+                    "-p",
+                    f"{self._work_dir}/",
+                    "-c",
+                    str(config),
+                    "-e",
+                    str(error_log),
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -290,7 +306,11 @@ class TestStream:
         log = open(self._work_dir / "publisher.log", "ab")  # noqa: SIM115 - owned by the child process
         try:
             self._publisher = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, start_new_session=True
+                [*_dies_with_this_process(), *command],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                start_new_session=True,
             )
         finally:
             log.close()
