@@ -17,6 +17,7 @@ from ._inputs import (
     StreamInputArgsDict,
 )
 from ._props import args_from, nested_object
+from ._sdk_workarounds import unnested_provider_pickling
 
 STREAM_INPUT_FIELDS = ("url", "type")
 RECORD_OUTPUT_FIELDS = ("type", "bucket", "endpoint")
@@ -128,4 +129,5 @@ class LiveRecordJob(pulumi.dynamic.Resource, module="ims", name="LiveRecordJob")
             "adopted": None,
             "origin": None,
         }
-        super().__init__(LiveRecordJobProvider(), resource_name, props, opts)
+        with unnested_provider_pickling():
+            super().__init__(LiveRecordJobProvider(), resource_name, props, opts)

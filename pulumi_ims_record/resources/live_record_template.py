@@ -12,6 +12,7 @@ from pulumi_ims_record.provider import LiveRecordTemplateProvider
 
 from ._inputs import LiveRecordTemplateArgs, RecordFormatArgs, RecordFormatArgsDict
 from ._props import args_from, nested_list
+from ._sdk_workarounds import unnested_provider_pickling
 
 RECORD_FORMAT_FIELDS = (
     "format",
@@ -92,4 +93,5 @@ class LiveRecordTemplate(pulumi.dynamic.Resource, module="ims", name="LiveRecord
             "last_modified": None,
             "adopted": None,
         }
-        super().__init__(LiveRecordTemplateProvider(), resource_name, props, opts)
+        with unnested_provider_pickling():
+            super().__init__(LiveRecordTemplateProvider(), resource_name, props, opts)
