@@ -1,0 +1,595 @@
+"""``LiveRecordJobSetProvider``: the engine side of ``LiveRecordJobSet``, many jobs in one resource.
+
+Why it exists: the engine's Python dynamic-provider server runs at most 4 provider calls at once, so ``up`` of
+N ``LiveRecordJob`` resources against an API with latency L takes at least N / 4 × (calls per create) × L. One
+resource that holds N jobs is one engine step; inside it this provider runs its own bounded pool
+(``concurrency``, default 16) and replaces the per-job lookups with one listing of the recent jobs.
+
+Each entry of ``jobs`` has a ``key`` (its stable identity). State keeps, per key, the job's inputs as the
+service stores them plus its JobId, status and times; ``diff`` compares per key, so adding, removing or
+changing one entry updates the set in place and touches only that entry's job.
+
+The API cannot update, stop or delete a job: a changed entry gets a new job (the old one is forgotten, with a
+warning: it keeps recording until its stream ends), and a removed entry is forgotten the same way.
+
+Submitting is not idempotent. A create (or update) that fails part-way raises, and a dynamic provider that
+raises loses its outputs, so the jobs it did submit are not in state. Two things keep them from being lost or
+doubled: the error lists every submitted JobId, and every create/update first lists the jobs submitted in the
+last 10 minutes and adopts an identical one (same name, stream, output, template, notify URL) instead of
+submitting again - so re-running ``pulumi up`` picks them up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+
+from pulumi_ims_record.ice import (
+    ApiError,
+    IceClient,
+    IceError,
+    LiveRecordJob,
+    NotFoundError,
+    OutcomeUnknownError,
+    rules,
+)
+
+from ._base import ProviderBase, differs, parse_api_time, without_provider
+from ._checks import (
+    Failures,
+    check_record_output,
+    check_stream_input,
+    contains_unknown,
+    is_unknown,
+)
+from .job import (
+    CLOCK_SKEW,
+    DELETE_BATCH,
+    FILES_WINDOW,
+    ORIGIN_ADOPTED_AFTER_AMBIGUOUS,
+    ORIGIN_ADOPTED_RECENT,
+    ORIGIN_SUBMITTED,
+    RECENT_MINUTES,
+    RECENT_WINDOW,
+    job_inputs_from_api,
+    record_output_to_api,
+    stream_input_to_api,
+)
+
+# --- schema ---
+
+SET_INPUTS = ("jobs", "template_id", "record_output", "concurrency", "delete_recordings_on_destroy")
+SET_BEHAVIOUR_INPUTS = ("concurrency", "delete_recordings_on_destroy", "record_output")
+"""Inputs that change no job by themselves (``record_output`` only matters as each entry's default, and
+``check`` has already copied it into the entries)."""
+SET_OUTPUTS = ("job_ids",)
+ENTRY_FIELDS = ("key", "name", "stream_input", "record_output", "notify_url")
+ENTRY_API_INPUTS = ("name", "stream_input", "record_output", "notify_url")
+"""Per-entry inputs the service stores with the job; with the set's ``template_id`` they identify a job."""
+CONCURRENCY_RANGE = (1, 64)
+DEFAULT_CONCURRENCY = 16
+KEY_MAX_LENGTH = 128
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _key_rule(value: str) -> str | None:
+    if not value:
+        return "must not be empty"
+    if len(value) > KEY_MAX_LENGTH:
+        return f"must be at most {KEY_MAX_LENGTH} characters (got {len(value)})"
+    return rules.name_rule(value)
+
+
+def check_job_set(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Normalised set inputs and the failures found. Each entry is checked with the same rules as a
+    ``LiveRecordJob`` (the ``_checks`` functions), its failures prefixed with ``jobs[i].``; an entry without
+    ``record_output`` takes the set's, and one without ``name`` takes its key."""
+    failures = Failures()
+    failures.unknown_keys(news, SET_INPUTS + SET_OUTPUTS)
+    template_id = failures.string("template_id", news.get("template_id"), required=True, rule=rules.id_rule)
+    default_output = news.get("record_output")
+    if default_output is not None:
+        default_output = check_record_output(failures, default_output)
+    low, high = CONCURRENCY_RANGE
+    concurrency = failures.integer(
+        "concurrency", news.get("concurrency"), default=DEFAULT_CONCURRENCY, low=low, high=high
+    )
+    delete_recordings = failures.boolean(
+        "delete_recordings_on_destroy", news.get("delete_recordings_on_destroy"), default=False
+    )
+    raw_jobs = news.get("jobs")
+    jobs: Any = raw_jobs
+    if is_unknown(raw_jobs):
+        pass
+    elif not isinstance(raw_jobs, list | tuple):
+        failures.add("jobs", "must be a list of jobs, each with a key and a stream_input")
+    else:
+        jobs = [_check_entry(failures, index, item, default_output) for index, item in enumerate(raw_jobs)]
+        first_index: dict[str, int] = {}
+        for index, entry in enumerate(jobs):
+            key = entry.get("key") if isinstance(entry, Mapping) else None
+            if isinstance(key, str) and not is_unknown(key):
+                if key in first_index:
+                    failures.add(
+                        f"jobs[{index}].key", f"duplicates jobs[{first_index[key]}].key: keys must be unique"
+                    )
+                first_index.setdefault(key, index)
+    inputs = {
+        "jobs": jobs,
+        "template_id": template_id,
+        "record_output": default_output,
+        "concurrency": concurrency,
+        "delete_recordings_on_destroy": delete_recordings,
+    }
+    return {key: value for key, value in inputs.items() if value is not None}, failures.items
+
+
+def _check_entry(failures: Failures, index: int, value: Any, default_output: Any) -> Any:
+    path = f"jobs[{index}]"
+    if is_unknown(value):
+        return value
+    entry = failures.mapping(path, value, ENTRY_FIELDS)
+    if entry is None:
+        return value
+    # The job checks name their paths from the job's root ("stream_input.url"); prefix them with the entry.
+    own = Failures()
+    key = own.string("key", entry.get("key"), required=True, rule=_key_rule)
+    name = entry.get("name")
+    name = own.string("name", key if name is None else name, required=True, rule=rules.name_rule)
+    output = entry.get("record_output")
+    if output is None:
+        if default_output is None:
+            own.add("record_output", "is required (on the entry or as the set's record_output)")
+        output = default_output
+    elif not is_unknown(output):
+        output = check_record_output(own, output)
+    checked = {
+        "key": key,
+        "name": name,
+        "stream_input": check_stream_input(own, entry.get("stream_input")),
+        "record_output": output,
+        "notify_url": own.string(
+            "notify_url", entry.get("notify_url"), required=False, rule=rules.http_url_rule
+        ),
+    }
+    for sub_path, reason in own.items:
+        failures.add(f"{path}.{sub_path}", reason)
+    return {field: item for field, item in checked.items() if item is not None}
+
+
+def entry_job_inputs(entry: Mapping[str, Any], template_id: Any) -> dict[str, Any]:
+    """An entry in the shape of ``LiveRecordJob``'s API inputs, so ``job.py``'s helpers apply to it."""
+    values = {field: entry.get(field) for field in ENTRY_API_INPUTS}
+    values["template_id"] = template_id
+    return {field: value for field, value in values.items() if value is not None}
+
+
+def entry_differs(state: Mapping[str, Any], entry: Mapping[str, Any], template_id: Any) -> bool:
+    """True when the entry asks for a different job than the one in state."""
+    return any(differs(state.get(field), entry.get(field)) for field in ENTRY_API_INPUTS) or differs(
+        state.get("template_id"), template_id
+    )
+
+
+def matches(job: LiveRecordJob, wanted: Mapping[str, Any]) -> bool:
+    """The job stores exactly the wanted name, stream, output, template and notify URL."""
+    actual = job_inputs_from_api(job, wanted)
+    return not any(
+        differs(actual.get(field), wanted.get(field)) for field in (*ENTRY_API_INPUTS, "template_id")
+    )
+
+
+@dataclass
+class _Outcome:
+    """What submitting one entry came to: a job (with how it was got) or an error message."""
+
+    key: str
+    job_id: str | None = None
+    origin: str = ORIGIN_SUBMITTED
+    error: str | None = None
+
+
+class _Adoptable:
+    """Jobs submitted in the last ``RECENT_WINDOW``, each adoptable by at most one entry (thread-safe)."""
+
+    def __init__(self, jobs: Iterable[LiveRecordJob], taken: Iterable[str] = ()) -> None:
+        self._jobs = list(jobs)
+        self._taken = set(taken)
+        self._lock = threading.Lock()
+
+    def claim(self, wanted: Mapping[str, Any]) -> LiveRecordJob | None:
+        with self._lock:
+            for job in self._jobs:
+                if job.job_id not in self._taken and job.name == wanted.get("name") and matches(job, wanted):
+                    self._taken.add(job.job_id)
+                    return job
+        return None
+
+    def refresh(self, jobs: Iterable[LiveRecordJob]) -> None:
+        with self._lock:
+            known = {job.job_id for job in self._jobs}
+            self._jobs.extend(job for job in jobs if job.job_id not in known)
+
+
+def _bounded_map(function: Callable[[_T], _R], items: Sequence[_T], concurrency: int) -> list[_R]:
+    if len(items) <= 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(items)))) as pool:
+        return list(pool.map(function, items))
+
+
+class LiveRecordJobSetProvider(ProviderBase):
+    """A set of live-recording jobs keyed by ``key``; the resource id is ``jobset-`` + the JobId of the first
+    job created (stable for the resource's life: updates never change it)."""
+
+    kind = "LiveRecordJobSet"
+    # Seconds between looks for the job of an ambiguous submit, and for how long (class attributes, so tests
+    # can shorten them on an instance; never pickled).
+    poll_interval = 1.0
+    reconcile_seconds = 10.0
+
+    # --- check ---
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs, failures = check_job_set(news)
+        return CheckResult(inputs, [CheckFailure(path, reason) for path, reason in failures])
+
+    # --- diff ---
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Per entry, never a replacement of the set: added, removed or changed keys (or a new template_id,
+        which changes every entry) are an update; so are the provider-side settings."""
+        behaviour = [key for key in SET_BEHAVIOUR_INPUTS if differs(olds.get(key), news.get(key))]
+        return DiffResult(
+            changes=bool(self._entry_changes(olds, news) or behaviour),
+            replaces=[],
+            delete_before_replace=False,
+        )
+
+    def _entry_changes(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+        """The keys whose job must be submitted or forgotten (``["*"]`` when not known yet)."""
+        entries, template_id = news.get("jobs"), news.get("template_id")
+        if contains_unknown(entries) or is_unknown(template_id) or not isinstance(entries, list):
+            return ["*"]
+        state = _state_entries(olds)
+        wanted = {str(entry["key"]): entry for entry in entries}
+        changed = [key for key in state if key not in wanted]
+        for key, entry in wanted.items():
+            if key not in state or entry_differs(state[key], entry, template_id):
+                changed.append(key)
+        return changed
+
+    # --- create ---
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = without_provider(props)
+        entries: list[Mapping[str, Any]] = list(inputs.get("jobs") or [])
+        state = self._submit_entries(entries, inputs, kept={}, operation="create")
+        first = next(iter(state.values()), None)
+        # The id only has to be unique and stable: the first JobId (or a timestamp for an empty set).
+        id_ = f"jobset-{first['job_id']}" if first else f"jobset-empty-{time.time_ns()}"
+        return CreateResult(id_, self._outputs(inputs, state))
+
+    def _submit_entries(
+        self,
+        entries: Sequence[Mapping[str, Any]],
+        inputs: Mapping[str, Any],
+        *,
+        kept: Mapping[str, Mapping[str, Any]],
+        operation: str,
+    ) -> dict[str, dict[str, Any]]:
+        """Submit (or adopt) a job for every entry not in ``kept``; the state of every entry, in entry order.
+
+        On any failure, raises after all entries were tried, listing the jobs that were submitted (they run;
+        the next create/update adopts them)."""
+        template_id = inputs["template_id"]
+        concurrency = int(inputs.get("concurrency") or DEFAULT_CONCURRENCY)
+        to_submit = [entry for entry in entries if str(entry["key"]) not in kept]
+        client = self.client()
+        outcomes: dict[str, _Outcome] = {}
+        found: dict[str, LiveRecordJob] = {}
+        if to_submit:
+            try:
+                recent = self._recent_jobs(client)
+            except IceError as exc:
+                self.fail(f"{operation}", exc)
+            adoptable = _Adoptable(recent, taken=(str(state["job_id"]) for state in kept.values()))
+            found = {job.job_id: job for job in recent}
+
+            def submit(entry: Mapping[str, Any]) -> _Outcome:
+                return self._submit_one(
+                    client, adoptable, entry_job_inputs(entry, template_id), str(entry["key"])
+                )
+
+            for outcome in _bounded_map(submit, to_submit, concurrency):
+                outcomes[outcome.key] = outcome
+        failed = [outcome for outcome in outcomes.values() if outcome.error is not None]
+        if failed:
+            self._fail_partially(operation, failed, [o for o in outcomes.values() if o.error is None])
+        adopted = [o for o in outcomes.values() if o.origin != ORIGIN_SUBMITTED]
+        if adopted:
+            self.warn(
+                f"{self.kind}: adopted {len(adopted)} job(s) submitted in the last {RECENT_MINUTES} minutes "
+                "with the same name, stream, output and template (probably by an earlier `pulumi up` that "
+                "did not save them) instead of submitting second recordings of the same streams: "
+                + ", ".join(f"{o.key}={o.job_id}" for o in adopted)
+            )
+        jobs = self._jobs_after_submit(client, [str(o.job_id) for o in outcomes.values()], found, concurrency)
+        state: dict[str, dict[str, Any]] = {}
+        for entry in entries:
+            key = str(entry["key"])
+            if key in kept:
+                state[key] = dict(kept[key])
+                continue
+            outcome = outcomes[key]
+            state[key] = _entry_state(key, jobs[str(outcome.job_id)], entry, template_id, outcome.origin)
+        return state
+
+    def _submit_one(
+        self, client: IceClient, adoptable: _Adoptable, wanted: Mapping[str, Any], key: str
+    ) -> _Outcome:
+        job = adoptable.claim(wanted)
+        if job is not None:
+            return _Outcome(key, job.job_id, ORIGIN_ADOPTED_RECENT)
+        try:
+            job_id = client.submit_live_record_job(
+                name=wanted["name"],
+                stream_input=stream_input_to_api(wanted["stream_input"]),
+                record_output=record_output_to_api(wanted["record_output"]),
+                template_id=wanted["template_id"],
+                notify_url=wanted.get("notify_url"),
+            ).job_id
+        except OutcomeUnknownError as exc:
+            reconciled = self._reconcile(client, adoptable, wanted)
+            if reconciled is None:
+                return _Outcome(
+                    key,
+                    error=f"{exc}; no matching job appeared within {self.reconcile_seconds:g} s, so it was "
+                    "most likely not submitted",
+                )
+            return _Outcome(key, reconciled.job_id, ORIGIN_ADOPTED_AFTER_AMBIGUOUS)
+        except IceError as exc:
+            return _Outcome(key, error=_describe(exc))
+        return _Outcome(key, job_id, ORIGIN_SUBMITTED)
+
+    def _reconcile(
+        self, client: IceClient, adoptable: _Adoptable, wanted: Mapping[str, Any]
+    ) -> LiveRecordJob | None:
+        """After an ambiguous submit: look for the job (by name) until ``reconcile_seconds`` have passed."""
+        deadline = time.monotonic() + self.reconcile_seconds
+        while True:
+            # An error while looking is no answer either way: look again until the deadline.
+            with contextlib.suppress(IceError):
+                adoptable.refresh(self._recent_jobs(client, keyword=str(wanted["name"])))
+            found = adoptable.claim(wanted)
+            if found is not None or time.monotonic() >= deadline:
+                return found
+            time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
+
+    @staticmethod
+    def _recent_jobs(client: IceClient, *, keyword: str | None = None) -> list[LiveRecordJob]:
+        now = datetime.now(timezone.utc)
+        _, largest_page = rules.JOB_PAGE_SIZE_RANGE
+        return list(
+            client.iter_live_record_jobs(
+                keyword=keyword,
+                start_time=now - RECENT_WINDOW,
+                end_time=now + CLOCK_SKEW,
+                page_size=largest_page,
+                sort_by="desc",
+            )
+        )
+
+    def _jobs_after_submit(
+        self, client: IceClient, job_ids: list[str], found: dict[str, LiveRecordJob], concurrency: int
+    ) -> dict[str, LiveRecordJob]:
+        """The jobs as the service reports them: one more listing of the recent jobs (status, create time,
+        template name), then GetLiveRecordJob for any it did not show."""
+        wanted = set(job_ids)
+        if wanted - found.keys():
+            with contextlib.suppress(IceError):  # on error: one Get per job below
+                found.update((job.job_id, job) for job in self._recent_jobs(client) if job.job_id in wanted)
+        missing = sorted(wanted - found.keys())
+
+        def get(job_id: str) -> LiveRecordJob:
+            try:
+                return client.get_live_record_job(job_id=job_id).record_job
+            except IceError as exc:
+                self.fail(f"job {job_id}", exc)
+
+        for job in _bounded_map(get, missing, concurrency):
+            found[job.job_id] = job
+        return found
+
+    def _fail_partially(self, operation: str, failed: list[_Outcome], done: list[_Outcome]) -> None:
+        submitted = ", ".join(f"{o.key}={o.job_id}" for o in done) or "none"
+        errors = "; ".join(f"{o.key}: {o.error}" for o in failed[:5])
+        more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
+        self.fail(
+            operation,
+            f"{len(failed)} of {len(failed) + len(done)} job(s) could not be submitted: {errors}{more}. "
+            f"Jobs submitted or adopted, recording but not saved in the stack: {submitted}. Run `pulumi up` "
+            f"again within {RECENT_MINUTES} minutes: it adopts them instead of submitting them again",
+        )
+
+    # --- read ---
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """GetLiveRecordJob per entry (bounded concurrency); a vanished job leaves the set, so the next
+        ``up`` submits its entry again."""
+        olds = without_provider(props)
+        state = _state_entries(olds)
+        client = self.client()
+
+        def get(key: str) -> tuple[str, LiveRecordJob | None]:
+            job_id = str(state[key]["job_id"])
+            try:
+                return key, client.get_live_record_job(job_id=job_id).record_job
+            except NotFoundError:
+                return key, None
+            except IceError as exc:
+                self.fail(f"{key} ({job_id})", exc)
+
+        concurrency = int(plain_int(olds.get("concurrency")) or DEFAULT_CONCURRENCY)
+        fresh: dict[str, dict[str, Any]] = {}
+        for key, job in _bounded_map(get, list(state), concurrency):
+            if job is not None:
+                old = state[key]
+                fresh[key] = _entry_state(key, job, old, job.template_id, str(old.get("origin") or ""))
+        outputs = self._outputs(olds, fresh)
+        inputs = {key: outputs[key] for key in SET_INPUTS if key in outputs and key != "jobs"}
+        inputs["jobs"] = [
+            {field: entry[field] for field in ENTRY_FIELDS if entry.get(field) is not None}
+            for entry in fresh.values()
+        ]
+        return ReadResult(id_, outputs, inputs=inputs)
+
+    # --- update ---
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Submit a job for every added or changed entry (adopting identical recent ones), keep the others,
+        and forget the jobs of removed and changed entries (they keep recording: a warning says so)."""
+        inputs = without_provider(news)
+        state = _state_entries(olds)
+        template_id = inputs["template_id"]
+        entries: list[Mapping[str, Any]] = list(inputs.get("jobs") or [])
+        kept = {
+            str(entry["key"]): state[str(entry["key"])]
+            for entry in entries
+            if str(entry["key"]) in state and not entry_differs(state[str(entry["key"])], entry, template_id)
+        }
+        new_state = self._submit_entries(entries, inputs, kept=kept, operation="update")
+        forgotten = {key: old for key, old in state.items() if key not in kept}
+        if forgotten:
+            self._warn_forgotten(forgotten)
+        return UpdateResult(self._outputs(inputs, new_state))
+
+    # --- delete ---
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        state = _state_entries(props)
+        if state:
+            self._warn_forgotten(state)
+        if not props.get("delete_recordings_on_destroy") or not state:
+            return
+        client = self.client()
+        job_ids = [str(entry["job_id"]) for entry in state.values()]
+        created = min(
+            (parse_api_time(entry.get("create_time")) for entry in state.values()),
+            default=datetime.min.replace(tzinfo=timezone.utc),
+        )
+        failures: list[str] = []
+        try:
+            record_ids = [
+                item.record_id
+                for start in range(0, len(job_ids), rules.MAX_IDS_PER_REQUEST)
+                for item in self._files(client, job_ids[start : start + rules.MAX_IDS_PER_REQUEST], created)
+            ]
+            for start in range(0, len(record_ids), DELETE_BATCH):
+                answer = client.delete_live_record_files(
+                    record_ids=record_ids[start : start + DELETE_BATCH], remove_file=True
+                )
+                failures += [
+                    f"{info.record_id}: {info.code} {info.message}"
+                    for info in answer.delete_file_info_list
+                    if info.code not in ("OK", "InvalidRecordId.NotFound")
+                ]
+        except IceError as exc:
+            self.fail(id_, exc)
+        if failures:
+            self.fail(
+                id_,
+                f"DeleteLiveRecordFiles could not delete {len(failures)} of {len(record_ids)} "
+                f"recordings: {'; '.join(failures[:5])}",
+            )
+        self.warn(
+            f"{self.kind} {id_}: deleted {len(record_ids)} recording file(s) of {len(job_ids)} job(s) "
+            "(delete_recordings_on_destroy)"
+        )
+
+    @staticmethod
+    def _files(client: IceClient, job_ids: list[str], created: datetime) -> Iterable[Any]:
+        """Every file of these jobs, in windows of at most 4 days from the oldest creation until now."""
+        now = datetime.now(timezone.utc) + CLOCK_SKEW
+        start = (
+            max(created - CLOCK_SKEW, now - timedelta(days=365)) if created.year > 1 else now - FILES_WINDOW
+        )
+        while start < now:
+            end = min(start + FILES_WINDOW, now)
+            yield from client.iter_live_record_files(
+                job_ids=job_ids, start_time=start, end_time=end, page_size=30
+            )
+            start = end
+
+    def _warn_forgotten(self, state: Mapping[str, Mapping[str, Any]]) -> None:
+        listed = ", ".join(f"{key}={entry.get('job_id')}" for key, entry in list(state.items())[:20])
+        more = f" (and {len(state) - 20} more)" if len(state) > 20 else ""
+        self.warn(
+            f"{self.kind}: {len(state)} job(s) were removed from the stack, but IMS has no API to stop a "
+            "recording job: they keep recording until their streams end (the service stops about 3 minutes "
+            f"after a stream goes away): {listed}{more}"
+        )
+
+    # --- helpers ---
+
+    @staticmethod
+    def _outputs(inputs: Mapping[str, Any], state: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """Every set-level input, ``jobs`` as key → entry state, and ``job_ids`` as key → JobId."""
+        outputs = {key: inputs[key] for key in SET_INPUTS if key != "jobs" and inputs.get(key) is not None}
+        outputs["jobs"] = {key: dict(entry) for key, entry in state.items()}
+        outputs["job_ids"] = {key: entry["job_id"] for key, entry in state.items()}
+        return outputs
+
+
+def _entry_state(
+    key: str, job: LiveRecordJob, declared: Mapping[str, Any], template_id: Any, origin: str
+) -> dict[str, Any]:
+    """One entry in state: the job's stored inputs as the service reports them, plus what it is."""
+    values: dict[str, Any] = {"key": key, **job_inputs_from_api(job, declared)}
+    values.update(
+        {
+            "template_id": job.template_id or template_id,
+            "job_id": job.job_id,
+            "status": job.status,
+            "create_time": job.create_time,
+            "template_name": job.template_name,
+            "origin": origin or ORIGIN_SUBMITTED,
+        }
+    )
+    return {field: value for field, value in values.items() if value is not None}
+
+
+def _state_entries(outputs: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    jobs = outputs.get("jobs")
+    if not isinstance(jobs, Mapping):
+        return {}
+    return {
+        str(key): entry for key, entry in jobs.items() if isinstance(entry, Mapping) and entry.get("job_id")
+    }
+
+
+def plain_int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _describe(exc: IceError) -> str:
+    """One line about a client error, worded like ``ProviderBase.fail``."""
+    if isinstance(exc, ApiError):
+        return (
+            f"{exc.operation} failed: Code {exc.code or '(none)'}: {exc.message or '(no message)'} "
+            f"(HTTP {exc.status_code}, RequestId: {exc.request_id or 'unknown'})"
+        )
+    return str(exc)
+
+
+__all__ = ["LiveRecordJobSetProvider", "check_job_set"]
