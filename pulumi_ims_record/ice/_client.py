@@ -7,8 +7,9 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, NoReturn, TypeVar
 
@@ -62,6 +63,12 @@ _VERSION = "0.1.0"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_RETRIES = 4
 DEFAULT_RETRY_DEADLINE = 60.0
+# Throttling answers prove the request was not applied, so they are retried until ``retry_deadline``; this cap
+# only stops a pathological server (answers of 0 ms retry-after) from spinning.
+MAX_THROTTLING_RETRIES = 100
+# Keep-alive connections: at least the concurrency callers use (the provider's 4 threads, benchmarks' 16);
+# beyond it, connections are closed after each request and reopened.
+DEFAULT_MAX_CONNECTIONS = 32
 BACKOFF_BASE_SECONDS = 0.2
 BACKOFF_CAP_SECONDS = 10.0
 # The SDK caps a server-requested wait at 120 s (darabonba MAX_DELAY_TIME).
@@ -189,7 +196,10 @@ class IceClient:
     profile's ``region_id``. ``endpoint`` overrides the host (``host``, ``https://host[:port]`` or
     ``http://127.0.0.1:PORT``). ``credentials``: ``Credentials``, any ``CredentialsProvider``, or None for the
     default chain (see ``_credentials``). ``max_retries`` and ``retry_deadline`` (seconds, sleeps included)
-    bound the retries; ``sleep``, ``clock`` and ``jitter`` exist so tests never wait for real.
+    bound the retries of errors; throttling answers (never applied) are retried until ``retry_deadline``
+    alone, at most ``MAX_THROTTLING_RETRIES`` times. ``max_connections`` is the size of the keep-alive pool
+    (set it to at least the number of threads sharing the client). ``sleep``, ``clock`` and ``jitter`` exist
+    so tests never wait for real.
     """
 
     def __init__(
@@ -203,6 +213,7 @@ class IceClient:
         transport: httpx.BaseTransport | None = None,
         vpc: bool = False,
         retry_deadline: float = DEFAULT_RETRY_DEADLINE,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
@@ -213,6 +224,8 @@ class IceClient:
     ) -> None:
         if max_retries < 0:
             raise ConfigurationError("max_retries must be >= 0")
+        if max_connections < 1:
+            raise ConfigurationError("max_connections must be >= 1")
         if endpoint is None:
             self.region: str | None = _config.resolve_region(region, environ)
         else:
@@ -243,7 +256,11 @@ class IceClient:
         self._http = httpx.Client(
             transport=transport,
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
-            limits=httpx.Limits(max_keepalive_connections=8, keepalive_expiry=30.0),
+            limits=httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
+                keepalive_expiry=30.0,
+            ),
             follow_redirects=False,
             trust_env=transport is None,
         )
@@ -294,10 +311,10 @@ class IceClient:
             StreamInput=json_field(stream_input.to_wire()),
             TemplateId=template_id,
         )
-        return self._call(_SUBMIT_JOB, params, SubmitLiveRecordJobResponse.from_wire)
+        return self._call(_SUBMIT_JOB, params, _submit_answer)
 
     def get_live_record_job(self, *, job_id: str) -> GetLiveRecordJobResponse:
-        return self._call(_GET_JOB, build_params(JobId=job_id), GetLiveRecordJobResponse.from_wire)
+        return self._call(_GET_JOB, build_params(JobId=job_id), _body(GetLiveRecordJobResponse.from_wire))
 
     def list_live_record_jobs(
         self,
@@ -319,7 +336,7 @@ class IceClient:
             PageSize=page_size,
             SortBy=sort_by,
         )
-        return self._call(_LIST_JOBS, params, ListLiveRecordJobsResponse.from_wire)
+        return self._call(_LIST_JOBS, params, _body(ListLiveRecordJobsResponse.from_wire))
 
     def iter_live_record_jobs(
         self,
@@ -369,7 +386,7 @@ class IceClient:
             SortBy=sort_by,
             RecordFormat=record_format,
         )
-        return self._call(_LIST_FILES, params, ListLiveRecordFilesResponse.from_wire)
+        return self._call(_LIST_FILES, params, _body(ListLiveRecordFilesResponse.from_wire))
 
     def iter_live_record_files(
         self,
@@ -404,7 +421,7 @@ class IceClient:
         params = build_params(
             RecordIds=list_fields("RecordIds", _strings(record_ids, "record_ids")), RemoveFile=remove_file
         )
-        return self._call(_DELETE_FILES, params, DeleteLiveRecordFilesResponse.from_wire)
+        return self._call(_DELETE_FILES, params, _body(DeleteLiveRecordFilesResponse.from_wire))
 
     # --- templates ------------------------------------------------------------------------------------------
 
@@ -412,25 +429,27 @@ class IceClient:
         self, *, name: str, record_formats: Sequence[RecordFormat]
     ) -> CreateLiveRecordTemplateResponse:
         params = build_params(Name=name, RecordFormat=_formats_field(record_formats))
-        return self._call(_CREATE_TEMPLATE, params, CreateLiveRecordTemplateResponse.from_wire)
+        return self._call(_CREATE_TEMPLATE, params, _body(CreateLiveRecordTemplateResponse.from_wire))
 
     def get_live_record_template(
         self, *, template_id: str, job_id: str | None = None
     ) -> GetLiveRecordTemplateResponse:
         """A template; with ``job_id``, the snapshot of it that the job uses."""
         params = build_params(JobId=job_id, TemplateId=template_id)
-        return self._call(_GET_TEMPLATE, params, GetLiveRecordTemplateResponse.from_wire)
+        return self._call(_GET_TEMPLATE, params, _body(GetLiveRecordTemplateResponse.from_wire))
 
     def update_live_record_template(
         self, *, template_id: str, name: str, record_formats: Sequence[RecordFormat]
     ) -> UpdateLiveRecordTemplateResponse:
         """Replace the name and the whole format list of a custom template."""
         params = build_params(Name=name, RecordFormat=_formats_field(record_formats), TemplateId=template_id)
-        return self._call(_UPDATE_TEMPLATE, params, UpdateLiveRecordTemplateResponse.from_wire)
+        return self._call(_UPDATE_TEMPLATE, params, _body(UpdateLiveRecordTemplateResponse.from_wire))
 
     def delete_live_record_template(self, *, template_id: str) -> DeleteLiveRecordTemplateResponse:
         return self._call(
-            _DELETE_TEMPLATE, build_params(TemplateId=template_id), DeleteLiveRecordTemplateResponse.from_wire
+            _DELETE_TEMPLATE,
+            build_params(TemplateId=template_id),
+            _body(DeleteLiveRecordTemplateResponse.from_wire),
         )
 
     def list_live_record_templates(
@@ -453,7 +472,7 @@ class IceClient:
             else list_fields("TemplateIds", _strings(template_ids, "template_ids")),
             Type=type,
         )
-        return self._call(_LIST_TEMPLATES, params, ListLiveRecordTemplatesResponse.from_wire)
+        return self._call(_LIST_TEMPLATES, params, _body(ListLiveRecordTemplatesResponse.from_wire))
 
     def iter_live_record_templates(
         self,
@@ -481,11 +500,12 @@ class IceClient:
 
     # --- the request loop -----------------------------------------------------------------------------------
 
-    def _call(self, operation: _Operation, params: Params, parse: Callable[[Mapping[str, Any]], T]) -> T:
+    def _call(self, operation: _Operation, params: Params, parse: _Parse[T]) -> T:
         if self._closed.is_set():
             raise ConfigurationError(f"{operation.action}: the IceClient was closed")
         deadline = self._clock() + self.retry_deadline
-        attempt = 0
+        retries = 0  # of errors other than throttling: bounded by max_retries
+        throttled = 0  # throttling answers (never applied): bounded by the deadline
         while True:
             try:
                 return self._attempt(operation, params, parse)
@@ -495,22 +515,32 @@ class IceClient:
                     raise
                 if final is not None:
                     raise final from error
-                delay = self._delay(attempt, error)
+                is_throttling = isinstance(error, ThrottlingError)
+                delay = self._delay(throttled if is_throttling else retries, error)
                 remaining = deadline - self._clock()
-                if attempt >= self.max_retries or delay > remaining:
+                exhausted = (
+                    throttled >= MAX_THROTTLING_RETRIES if is_throttling else retries >= self.max_retries
+                )
+                if exhausted or delay > remaining:
                     logger.debug(
-                        "%s: giving up after %d attempt(s): %s", operation.action, attempt + 1, error
+                        "%s: giving up after %d attempt(s): %s",
+                        operation.action,
+                        retries + throttled + 1,
+                        error,
                     )
                     raise
                 logger.debug(
                     "%s: attempt %d failed (%s); retrying in %.3fs",
                     operation.action,
-                    attempt + 1,
+                    retries + throttled + 1,
                     error,
                     delay,
                 )
                 self._sleep(delay)
-                attempt += 1
+                if is_throttling:
+                    throttled += 1
+                else:
+                    retries += 1
 
     def _final_error(self, operation: _Operation, error: IceError) -> IceError | None:
         """None when ``error`` may be retried; else the error to raise now."""
@@ -532,11 +562,13 @@ class IceClient:
 
     def _delay(self, attempt: int, error: IceError) -> float:
         if isinstance(error, ThrottlingError) and error.retry_after is not None:
-            return min(float(error.retry_after), RETRY_AFTER_CAP_SECONDS)
+            # Jittered: callers throttled together (the provider's threads) would otherwise all wake at the
+            # same instant and race for the same token.
+            return min(float(error.retry_after), RETRY_AFTER_CAP_SECONDS) * (1.0 + self._jitter())
         # Exponential backoff with full jitter.
         return self._jitter() * min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2.0**attempt))
 
-    def _attempt(self, operation: _Operation, params: Params, parse: Callable[[Mapping[str, Any]], T]) -> T:
+    def _attempt(self, operation: _Operation, params: Params, parse: _Parse[T]) -> T:
         credentials = self._credentials.get_credentials()
         wire = build_request(
             endpoint=self.endpoint,
@@ -561,7 +593,7 @@ class IceClient:
             document = response.json()
             if not isinstance(document, dict):
                 raise MalformedResponse("the answer is not a JSON object")
-            return parse(document)
+            return parse(document, response.headers)
         except (ValueError, MalformedResponse) as exc:
             raise ApiError(
                 operation=operation.action,
@@ -570,6 +602,35 @@ class IceClient:
                 message=f"unreadable success answer: {exc}",
                 request_id=None,
             ) from None
+
+
+_Parse = Callable[[Mapping[str, Any], httpx.Headers], T]
+"""Builds an operation's answer from the JSON body and the response headers."""
+
+
+def _body(parse: Callable[[Mapping[str, Any]], T]) -> _Parse[T]:
+    """An answer built from the JSON body alone (every operation but Submit)."""
+    return lambda document, _headers: parse(document)
+
+
+def _submit_answer(document: Mapping[str, Any], headers: httpx.Headers) -> SubmitLiveRecordJobResponse:
+    """Submit's answer plus the server's ``Date`` (when the job was created, to the second), so a caller can
+    skip a GetLiveRecordJob just to learn it."""
+    return replace(SubmitLiveRecordJobResponse.from_wire(document), server_time=_server_time(headers))
+
+
+def _server_time(headers: httpx.Headers) -> str | None:
+    """The ``Date`` header as ``yyyy-MM-ddTHH:mm:ssZ`` (UTC), the API's time format, or None."""
+    value = headers.get("date")
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _strings(values: Sequence[str], argument: str) -> list[str]:

@@ -298,6 +298,9 @@ class SubmitLiveRecordJobResponse:
     request_id: str | None
     job_id: str
     raw: Mapping[str, Any] = _raw_field()
+    # The answer's ``Date`` header as ``yyyy-MM-ddTHH:mm:ssZ``: when the service created the job, to within
+    # the second the answer took (not part of the JSON body; None when the server sent no readable Date).
+    server_time: str | None = None
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> SubmitLiveRecordJobResponse:

@@ -172,6 +172,9 @@ class _JsonHandler(BaseHTTPRequestHandler):
     """Shared plumbing: JSON answers, quiet logs (never the request line: V2 has credentials in it)."""
 
     protocol_version = "HTTP/1.1"
+    # send_json writes headers and body in two sends: with Nagle on, the body waits for the client's
+    # delayed ACK (~40 ms on Linux) on every keep-alive answer.
+    disable_nagle_algorithm = True
     timeout = IDLE_CONNECTION_TIMEOUT
     server: _TrackingServer
     server_version = "ims-local"

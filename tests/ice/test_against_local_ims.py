@@ -8,9 +8,10 @@ test waits for a real backoff.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -307,21 +308,26 @@ def test_throttling_waits_the_retry_after_then_succeeds(
 
     job_id = submit(client, "throttled")
 
-    assert sleeps.waits == [0.1]  # x-acs-retry-after: 100 (milliseconds), not the jittered backoff
+    # x-acs-retry-after: 100 (milliseconds) × (1 + jitter), the jitter pinned to 1; not the exp. backoff
+    assert sleeps.waits == [0.2]
     assert admin.calls("SubmitLiveRecordJob") == 2
     assert job_names(client) == ["throttled"]  # throttled before it was applied: safe to resend
     assert client.get_live_record_job(job_id=job_id).record_job.name == "throttled"
 
 
-def test_throttling_that_persists_ends_in_a_throttling_error(
-    client: IceClient, admin: Admin, sleeps: Sleeps
+def test_throttling_that_persists_ends_in_a_throttling_error_at_the_deadline(
+    make_client: Callable[..., IceClient], admin: Admin, sleeps: Sleeps
 ) -> None:
+    # Throttled requests were not applied: they are retried past max_retries, until the retry deadline
+    # (a clock that only moves when the client sleeps: 0.2 s per wait, 0.9 s deadline -> 4 waits).
+    client = make_client(retry_deadline=0.9, clock=lambda: 1000.0 + sum(sleeps.waits))
     admin.set_faults({"error_rate": {"ListLiveRecordJobs": 1.0}, "error_kind": "throttling"})
     with pytest.raises(ThrottlingError) as throttled:
         client.list_live_record_jobs()
     assert (throttled.value.code, throttled.value.retry_after) == ("Throttling.User", 0.1)
-    assert sleeps.waits == [0.1] * MAX_RETRIES
-    assert admin.calls("ListLiveRecordJobs") == MAX_RETRIES + 1
+    assert sleeps.waits == [0.2] * 4
+    assert MAX_RETRIES < 4
+    assert admin.calls("ListLiveRecordJobs") == 5
 
 
 def test_service_unavailable_is_retried_for_reads_and_writes(
@@ -389,3 +395,26 @@ def test_a_stopped_server_refuses_the_connection(client: IceClient, ims: Running
 
     with pytest.raises(ConnectError):  # a mutation too: provably never reached the server
         submit(client, "after the stop")
+
+
+def test_submit_answer_carries_the_servers_date_as_api_time(client: IceClient) -> None:
+    answer = client.submit_live_record_job(
+        name="dated",
+        stream_input=StreamInput("rtmp://127.0.0.1:1935/live/dated"),
+        record_output=RecordOutput(bucket="recordings"),
+        template_id="ims-system-m3u8",
+    )
+    created = client.get_live_record_job(job_id=answer.job_id).record_job.create_time
+    assert answer.server_time is not None and created is not None
+    parse = lambda text: datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    # The Date of the answer is sent after the job was stored: the same second or a little later.
+    assert timedelta(0) <= parse(answer.server_time) - parse(created) <= timedelta(seconds=5)
+
+
+def test_the_local_ims_answers_without_nagle_delay(ims: RunningIms, client: IceClient) -> None:
+    # Headers and body go out in two sends; with Nagle on, the body would wait for the client's delayed ACK.
+    client.list_live_record_jobs()  # leaves a keep-alive connection open on the server
+    connections = list(ims.ims._api._connections) if ims.ims._api else []
+    assert connections
+    for connection in connections:
+        assert connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

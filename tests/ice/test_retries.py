@@ -23,7 +23,7 @@ from pulumi_ims_record.ice import (
     ThrottlingError,
     TransportError,
 )
-from pulumi_ims_record.ice._client import BACKOFF_BASE_SECONDS, parse_retry_after
+from pulumi_ims_record.ice._client import BACKOFF_BASE_SECONDS, MAX_THROTTLING_RETRIES, parse_retry_after
 
 from .conftest import TEST_CREDENTIALS, FakeTime, Recorder, error, ok
 
@@ -102,12 +102,57 @@ def test_time_spent_in_requests_counts_against_the_deadline(
     assert len(recorder.requests) == 3  # 5 + 0.2 + 5 + 0.4 + 5 > 12 after the third
 
 
-def test_retry_after_header_is_milliseconds_and_honoured(
+def test_retry_after_header_is_milliseconds_and_honoured_with_jitter(
     make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
 ) -> None:
-    recorder.answers.extend([error(400, "Throttling.User", **{"x-acs-retry-after": "1500"}), JOB_ANSWER])
-    make_client().get_live_record_job(job_id="j")
-    assert fake_time.sleeps == [1.5]
+    # retry_after × (1 + random()): never shorter than the server asked, spread so that callers throttled
+    # together do not all come back at the same instant.
+    draws = iter([0.0, 0.5])
+    throttled = error(400, "Throttling.User", **{"x-acs-retry-after": "1500"})
+    recorder.answers.extend([throttled, throttled, JOB_ANSWER])
+    make_client(jitter=lambda: next(draws)).get_live_record_job(job_id="j")
+    assert fake_time.sleeps == [1.5, 2.25]
+
+
+def test_throttling_is_retried_past_max_retries_until_the_deadline(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    # A throttled submit provably was not applied: it is resent until the deadline, however many times.
+    recorder.default = error(400, "Throttling.User", **{"x-acs-retry-after": "1000"})
+    with pytest.raises(ThrottlingError):
+        submit(make_client(max_retries=2, retry_deadline=11.0, jitter=lambda: 0.0))
+    assert fake_time.sleeps == [1.0] * 11
+    assert len(recorder.requests) == 12
+
+
+def test_throttled_submit_succeeds_after_more_than_max_retries(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    throttled = error(400, "Throttling.User", **{"x-acs-retry-after": "100"})
+    recorder.answers.extend([throttled] * 6 + [SUBMIT_ANSWER])
+    assert submit(make_client(max_retries=1)) == "new-job"
+    assert len(recorder.requests) == 7
+
+
+def test_throttling_retries_have_a_cap_even_within_the_deadline(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    recorder.default = error(400, "Throttling.User", **{"x-acs-retry-after": "1"})
+    with pytest.raises(ThrottlingError):
+        make_client(retry_deadline=3600.0).get_live_record_job(job_id="j")
+    assert len(recorder.requests) == MAX_THROTTLING_RETRIES + 1
+
+
+def test_other_errors_still_count_against_max_retries_between_throttling(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    throttled = error(400, "Throttling.User", **{"x-acs-retry-after": "100"})
+    recorder.answers.extend([throttled, error(500, "InternalError"), throttled, error(502, "BadGateway")])
+    recorder.default = error(503, "ServiceUnavailable", request_id="LAST")
+    with pytest.raises(ServerError, match="LAST"):
+        make_client(max_retries=2).get_live_record_job(job_id="j")
+    # 2 throttled + 3 server errors (the first try of a 5xx plus its 2 retries)
+    assert len(recorder.requests) == 5
 
 
 def test_throttling_error_exposes_retry_after_in_seconds(
