@@ -17,6 +17,12 @@ from ._inputs import (
     StreamInputArgsDict,
 )
 from .live_record_job import LiveRecordJob
+from .live_record_job_set import (
+    LiveRecordJobSet,
+    LiveRecordJobSetArgs,
+    LiveRecordJobSetEntryArgs,
+    LiveRecordJobSetEntryArgsDict,
+)
 from .live_record_template import LiveRecordTemplate
 from .live_recording import DEFAULT_RECORD_FORMATS, LiveRecording, LiveRecordingStreamArgs
 
@@ -25,6 +31,10 @@ __all__ = [
     "LiveRecordJob",
     "LiveRecordJobArgs",
     "LiveRecordJobArgsDict",
+    "LiveRecordJobSet",
+    "LiveRecordJobSetArgs",
+    "LiveRecordJobSetEntryArgs",
+    "LiveRecordJobSetEntryArgsDict",
     "LiveRecordTemplate",
     "LiveRecordTemplateArgs",
     "LiveRecordTemplateArgsDict",

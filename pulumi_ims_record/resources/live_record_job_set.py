@@ -198,10 +198,11 @@ class LiveRecordJobSet(pulumi.dynamic.Resource, module="ims", name="LiveRecordJo
     ```
     """
 
-    jobs: pulumi.Output[dict[str, dict[str, Any]]]
-    """key → the job: ``name``, ``stream_input``, ``record_output``, ``notify_url``, ``template_id`` (as the
-    service stores them), ``job_id``, ``status``, ``create_time``, ``template_name``, ``origin``. Secret in
-    state when any entry's input was secret."""
+    # Typed Any: the input is a list of entries, the output a map; the SDK checks values against this type.
+    jobs: pulumi.Output[Any]
+    """After create, key → the job: ``name``, ``stream_input``, ``record_output``, ``notify_url``,
+    ``template_id`` (as the service stores them), ``job_id``, ``status``, ``create_time``, ``template_name``,
+    ``origin``. Secret in state when any entry's input was secret."""
     job_ids: pulumi.Output[dict[str, str]]
     """key → JobId."""
     template_id: pulumi.Output[str]
