@@ -7,16 +7,33 @@ service stores forces a replacement, and ``delete`` only forgets the job (with a
 until its stream ends), optionally deleting its recordings. Submitting is not idempotent on the service side,
 so ``create`` first looks for the same job submitted recently (a previous ``up`` that died before saving
 state, or an ambiguous submit) and adopts it rather than start a second recorder of the same stream.
+
+Calls per created job: one SubmitLiveRecordJob. The look for leftovers of an earlier run is ONE
+ListLiveRecordJobs (every job of the last ``RECENT_WINDOW``) per provider process, made before this process's
+first submit and shared by the engine's 4 threads: only a job that existed before this process started can be
+a leftover. Twins (two resources declaring the very same job) are matched against the jobs this process
+submitted or adopted. The outputs come from the Submit answer and the declared inputs (status ``initial``,
+``create_time`` = the answer's ``Date``, ``template_name`` from one GetLiveRecordTemplate per template id and
+process) instead of a GetLiveRecordJob. Only an ambiguous submit (rare) lists again, by name.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    UpdateResult,
+)
 
 from pulumi_ims_record.ice import (
     IceError,
@@ -39,6 +56,11 @@ FILES_WINDOW = timedelta(days=4)
 """ListLiveRecordFiles accepts at most 4 days between StartTime and EndTime."""
 CLOCK_SKEW = timedelta(minutes=2)
 DELETE_BATCH = 30
+CREATE_TIME_TOLERANCE = timedelta(seconds=2)
+"""create records the Submit answer's ``Date``; the service's own CreateTime can be a second earlier. read
+keeps the stored time when the service's is this close, so refresh does not report a one-second drift."""
+LEFTOVER_PAGE_SIZE = 100
+INITIAL_STATUS = "initial"
 
 ORIGIN_SUBMITTED = "submitted"
 ORIGIN_ADOPTED_BY_ID = "adopted_by_id"
@@ -83,6 +105,23 @@ class LiveRecordJobProvider(ProviderBase):
     poll_interval = 1.0
     reconcile_seconds = 10.0
 
+    def _reset(self) -> None:
+        super()._reset()
+        # Per provider process (never pickled): see the module docstring.
+        self._adoption_lock = threading.Lock()
+        self._leftovers: tuple[LiveRecordJob, ...] | None = None  # jobs that existed before our first submit
+        self._known_jobs: list[LiveRecordJob] = []  # jobs this process submitted or adopted
+        self._name_locks: dict[str, threading.Lock] = {}
+        self._template_lock = threading.Lock()
+        self._template_names: dict[str, str | None] = {}
+
+    def configure(self, req: ConfigureRequest) -> None:
+        super().configure(req)
+        with self._adoption_lock, self._template_lock:  # another service: forget what the old one said
+            self._leftovers = None
+            self._known_jobs.clear()
+            self._template_names.clear()
+
     # --- check ---
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -124,7 +163,24 @@ class LiveRecordJobProvider(ProviderBase):
         return CreateResult(job.job_id, self._outputs(job, inputs, origin=origin))
 
     def _submit_once(self, inputs: Mapping[str, Any], label: str) -> tuple[LiveRecordJob, str]:
-        recent = self._find_recent(inputs, label)
+        # Creates of the same name run one after the other, so a twin sees the job its sibling submitted.
+        with self._name_lock(inputs["name"]):
+            job, origin = self._adopt_or_submit(inputs, label)
+            with self._adoption_lock:
+                self._known_jobs.append(job)
+            return job, origin
+
+    def _adopt_or_submit(self, inputs: Mapping[str, Any], label: str) -> tuple[LiveRecordJob, str]:
+        with self._adoption_lock:
+            known = list(self._known_jobs)
+        twin = self._matching(inputs, known)
+        if twin is not None:
+            self.warn(
+                f"{self.kind} {label}: adopting job {twin.job_id}, which another resource of this stack "
+                "declares with the same name, stream, output and template: both track one recording"
+            )
+            return twin, ORIGIN_ADOPTED_RECENT
+        recent = self._matching(inputs, self._recent_leftovers(label))
         if recent is not None:
             self.warn(
                 f"{self.kind} {label}: adopting job {recent.job_id}, submitted at {recent.create_time} with "
@@ -134,13 +190,13 @@ class LiveRecordJobProvider(ProviderBase):
             return recent, ORIGIN_ADOPTED_RECENT
         client = self.client()
         try:
-            job_id = client.submit_live_record_job(
+            answer = client.submit_live_record_job(
                 name=inputs["name"],
                 stream_input=stream_input_to_api(inputs["stream_input"]),
                 record_output=record_output_to_api(inputs["record_output"]),
                 template_id=inputs["template_id"],
                 notify_url=inputs.get("notify_url"),
-            ).job_id
+            )
         except OutcomeUnknownError as exc:
             found = self._reconcile(inputs, label)
             if found is None:
@@ -156,7 +212,69 @@ class LiveRecordJobProvider(ProviderBase):
             return found, ORIGIN_ADOPTED_AFTER_AMBIGUOUS
         except IceError as exc:
             self.fail(label, exc)
-        return self._get(job_id, label), ORIGIN_SUBMITTED
+        return self._submitted_job(answer.job_id, answer.server_time, inputs), ORIGIN_SUBMITTED
+
+    def _submitted_job(
+        self, job_id: str, server_time: str | None, inputs: Mapping[str, Any]
+    ) -> LiveRecordJob:
+        """The job just submitted, as GetLiveRecordJob would report it, without asking: the service stores
+        the inputs as sent, a new job is ``initial``, and it was created when the answer was dated."""
+        template_id = str(inputs["template_id"])
+        return LiveRecordJob(
+            job_id=job_id,
+            name=str(inputs["name"]),
+            notify_url=inputs.get("notify_url"),
+            create_time=server_time,
+            stream_input=stream_input_to_api(inputs["stream_input"]),
+            record_output=record_output_to_api(inputs["record_output"]),
+            template_id=template_id,
+            template_name=self._template_name(template_id),
+            status=INITIAL_STATUS,
+        )
+
+    def _template_name(self, template_id: str) -> str | None:
+        """The template's name, read once per template id and process. None if it cannot be read now: the
+        job was submitted, so create must not fail over a display field; the next refresh fills it in."""
+        with self._template_lock:
+            if template_id not in self._template_names:
+                try:
+                    template = self.client().get_live_record_template(template_id=template_id).record_template
+                except IceError:
+                    return None
+                self._template_names[template_id] = template.name
+            return self._template_names[template_id]
+
+    def _name_lock(self, name: str) -> threading.Lock:
+        with self._adoption_lock:
+            return self._name_locks.setdefault(name, threading.Lock())
+
+    def _recent_leftovers(self, label: str) -> list[LiveRecordJob]:
+        """Jobs created in the last ``RECENT_WINDOW`` before this process submitted anything, listed once per
+        process (the first caller lists while the others wait) and filtered by age at each use."""
+        with self._adoption_lock:
+            if self._leftovers is None:
+                now = datetime.now(timezone.utc)
+                try:
+                    self._leftovers = tuple(
+                        self.client().iter_live_record_jobs(
+                            start_time=now - RECENT_WINDOW,
+                            end_time=now + CLOCK_SKEW,
+                            sort_by="desc",
+                            page_size=LEFTOVER_PAGE_SIZE,
+                        )
+                    )
+                except IceError as exc:
+                    self.fail(label, exc)
+            leftovers = self._leftovers
+        oldest = datetime.now(timezone.utc) - RECENT_WINDOW
+        return [job for job in leftovers if parse_api_time(job.create_time) >= oldest]
+
+    def _matching(self, inputs: Mapping[str, Any], jobs: Iterable[LiveRecordJob]) -> LiveRecordJob | None:
+        """The first job with the declared name, stream, output, template and notify URL."""
+        for job in jobs:
+            if job.name == inputs["name"] and not self._mismatches(inputs, job):
+                return job
+        return None
 
     def _reconcile(self, inputs: Mapping[str, Any], label: str) -> LiveRecordJob | None:
         """Look for the job of an ambiguous submit until ``reconcile_seconds`` have passed."""
@@ -228,6 +346,9 @@ class LiveRecordJobProvider(ProviderBase):
         except IceError as exc:
             self.fail(label, exc)
         outputs = self._outputs(job, olds, origin=str(olds.get("origin") or ORIGIN_SUBMITTED))
+        stored_time = olds.get("create_time")
+        if isinstance(stored_time, str) and _close_in_time(stored_time, job.create_time):
+            outputs["create_time"] = stored_time
         inputs = {key: outputs[key] for key in JOB_INPUTS if key in outputs}
         return ReadResult(id_, outputs, inputs=inputs)
 
@@ -320,6 +441,14 @@ class LiveRecordJobProvider(ProviderBase):
             }
         )
         return {key: value for key, value in outputs.items() if value is not None}
+
+
+def _close_in_time(stored: str, reported: str | None) -> bool:
+    """True when two API times (``yyyy-MM-ddTHH:mm:ssZ``) are within ``CREATE_TIME_TOLERANCE``."""
+    first, second = parse_api_time(stored), parse_api_time(reported)
+    if first.year == 1 or second.year == 1:  # unreadable or missing
+        return False
+    return abs(first - second) <= CREATE_TIME_TOLERANCE
 
 
 __all__ = ["LiveRecordJobProvider"]
