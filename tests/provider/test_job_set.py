@@ -27,7 +27,7 @@ def entry(key: str, **overrides: Any) -> dict[str, Any]:
     return values
 
 
-def set_inputs(template_id: str, entries: list[dict[str, Any]], **overrides: Any) -> dict[str, Any]:
+def set_inputs(template_id: str, entries: Any, **overrides: Any) -> dict[str, Any]:
     news: dict[str, Any] = {"jobs": entries, "template_id": template_id, "record_output": {"bucket": BUCKET}}
     news.update(overrides)
     return news
@@ -44,7 +44,13 @@ def set_provider(make_provider: Callable[..., Any]) -> LiveRecordJobSetProvider:
 def create(provider: LiveRecordJobSetProvider, news: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     inputs = checked(provider, news)
     result = provider.create({**inputs, "__provider": "pickle"})
-    return result.id, result.outs
+    return result.id, outs_of(result)
+
+
+def outs_of(result: Any) -> dict[str, Any]:
+    outs: dict[str, Any] | None = result.outs
+    assert outs is not None
+    return outs
 
 
 def all_jobs(local_ims: LocalIms) -> list[Any]:
@@ -300,14 +306,14 @@ def test_read_drops_vanished_jobs_and_reads_back_the_others(
     local_ims.delete_job(outs["job_ids"]["b"])
     result = set_provider.read(set_id, {**outs, "__provider": "pickle"})
     assert result.id == set_id
-    assert set(result.outs["job_ids"]) == {"a", "c"} and set(result.outs["jobs"]) == {"a", "c"}
-    assert result.outs["jobs"]["a"] == outs["jobs"]["a"]
-    assert [item["key"] for item in result.inputs["jobs"]] == ["a", "c"]
-    assert result.inputs["template_id"] == template_id
+    read_outs, read_inputs = outs_of(result), result.inputs or {}
+    assert set(read_outs["job_ids"]) == {"a", "c"} and set(read_outs["jobs"]) == {"a", "c"}
+    assert read_outs["jobs"]["a"] == outs["jobs"]["a"]
+    assert [item["key"] for item in read_inputs["jobs"]] == ["a", "c"]
+    assert read_inputs["template_id"] == template_id
     # The next diff sees the vanished entry as missing: an update submits it again.
-    assert set_provider.diff(
-        set_id, result.outs, checked(set_provider, set_inputs(template_id, [entry(k) for k in "abc"]))
-    ).changes
+    news = checked(set_provider, set_inputs(template_id, [entry(k) for k in "abc"]))
+    assert set_provider.diff(set_id, read_outs, news).changes
 
 
 # --- diff and update ---
@@ -353,7 +359,7 @@ def test_update_adds_removes_and_changes_only_the_affected_entries(
         ),
     )
     result = set_provider.update(set_id, {**outs, "__provider": "old"}, {**news, "__provider": "new"})
-    new = result.outs
+    new = outs_of(result)
     assert local_ims.stats().get("SubmitLiveRecordJob") == 2  # b (changed) and d (added)
     assert set(new["job_ids"]) == {"a", "b", "d"}
     assert new["job_ids"]["a"] == outs["job_ids"]["a"]  # untouched
@@ -378,7 +384,7 @@ def test_update_with_a_new_template_submits_every_entry_again(
         ).template_id
     local_ims.reset_stats()
     news = checked(set_provider, set_inputs(other, [entry(key) for key in "ab"]))
-    new = set_provider.update(set_id, outs, news).outs
+    new = outs_of(set_provider.update(set_id, outs, news))
     assert local_ims.stats().get("SubmitLiveRecordJob") == 2
     assert all(new["jobs"][key]["template_id"] == other for key in "ab")
 
@@ -389,7 +395,7 @@ def test_update_of_settings_only_makes_no_api_call(
     set_id, outs = create(set_provider, set_inputs(template_id, [entry("a")]))
     local_ims.reset_stats()
     news = checked(set_provider, set_inputs(template_id, [entry("a")], concurrency=3))
-    new = set_provider.update(set_id, outs, news).outs
+    new = outs_of(set_provider.update(set_id, outs, news))
     assert local_ims.total_calls() == 0
     assert new["concurrency"] == 3 and new["jobs"] == outs["jobs"]
 
