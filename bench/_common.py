@@ -186,11 +186,9 @@ class LocalImsProcess:
         extra_args: Sequence[str] = (),
         *,
         stub_ffmpeg: bool = True,
-        nodelay: bool = False,
         timeout: float = 30.0,
     ) -> LocalImsProcess:
-        """``stub_ffmpeg``: jobs' recorders fail at once and give up after 0.5 s (no recording cost);
-        ``nodelay``: run the server with TCP_NODELAY (``bench._ims_nodelay``, the proposed fix)."""
+        """``stub_ffmpeg``: jobs' recorders fail at once and give up after 0.5 s (no recording cost)."""
         data_dir.mkdir(parents=True, exist_ok=True)
         ready_file = data_dir / "ready.json"
         ready_file.unlink(missing_ok=True)
@@ -198,9 +196,8 @@ class LocalImsProcess:
         if stub_ffmpeg:
             env["PATH"] = f"{stub_ffmpeg_dir(data_dir)}{os.pathsep}{env.get('PATH', '')}"
             extra_args = ["--pull-timeout", "0.5", *extra_args]
-        module = "bench._ims_nodelay" if nodelay else "pulumi_ims_record.local"
         command = [
-            PYTHON, "-m", module, "--port", "0", "--data-dir", str(data_dir),
+            PYTHON, "-m", "pulumi_ims_record.local", "--port", "0", "--data-dir", str(data_dir),
             "--ready-file", str(ready_file), "--log-level", "WARNING", *extra_args,
         ]  # fmt: skip
         with (data_dir / "server.log").open("ab") as log:

@@ -151,7 +151,7 @@ def importtime_top(module: str) -> tuple[float, list[tuple[str, float]]]:
 
 def run(runs: int, work_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
     samples: dict[str, list[dict[str, float]]] = {"job": [], "null": []}
-    with LocalImsProcess.start(work_dir / "ims", nodelay=True) as ims, ims.client() as client:
+    with LocalImsProcess.start(work_dir / "ims") as ims, ims.client() as client:
         from pulumi_ims_record.ice import RecordFormat
 
         template_id = client.create_live_record_template(

@@ -1,10 +1,10 @@
 """Benchmarks 2 and 4: the Pulumi engine with the real resources against the do-nothing floor.
 
 Automation API inline programs, the bootstrapped CLI (``.venv/bin/pulumi``), a file backend in a temporary
-directory, one local IMS (``bench._ims_nodelay``: TCP_NODELAY, see benchmark 1; jobs' recorders stubbed, they
-do not record). Per N and per run, in alternating order: the real stack (1 ``LiveRecordTemplate`` + N
-``LiveRecordJob``) and the floor stack (1 ``NullTemplate`` + N ``NullJob``, ``bench.floor``) each go through
-``preview`` (of the empty stack: N+1 creates planned), ``up``, ``refresh``, ``destroy``.
+directory, one local IMS (jobs' recorders stubbed, they do not record). Per N and per run, in alternating
+order: the real stack (1 ``LiveRecordTemplate`` + N ``LiveRecordJob``) and the floor stack (1 ``NullTemplate``
++ N ``NullJob``, ``bench.floor``) each go through ``preview`` (of the empty stack: N+1 creates planned),
+``up``, ``refresh``, ``destroy``.
 
 Every run gives its jobs new names: the job provider adopts a job with the same name, stream, output and
 template submitted in the last 10 minutes (destroy cannot delete a job), which would skip the submit.
@@ -58,7 +58,7 @@ _ORIGINAL_BATCH_SETITEMS = pickle._Pickler._batch_setitems  # type: ignore[attr-
 class Program:
     """A stack's program; ``prefix`` changes per run so every run submits new jobs."""
 
-    kind: str  # "real", "floor", "jobset" or "patient" (bench.patient: throttling-tolerant client)
+    kind: str  # "real", "floor" or "jobset"
     count: int
     prefix: str = "init"
 
@@ -82,7 +82,6 @@ class Program:
             for index, props in enumerate(job_props):
                 NullJob(f"job-{index}", {**props, "template_id": null_template.id})
             return
-        from bench.patient import use_patient_provider
         from pulumi_ims_record import (
             LiveRecordJob,
             LiveRecordTemplate,
@@ -91,7 +90,6 @@ class Program:
             StreamInputArgs,
         )
 
-        use_patient_provider(self.kind == "patient")
         template = LiveRecordTemplate(
             "template",
             name=f"{self.prefix}-hls",
@@ -292,7 +290,7 @@ class Settings:
 
 def run(settings: Settings, work_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
     results: dict[str, Any] = {"grid": {}, "latency": {}, "throttle": {}}
-    with LocalImsProcess.start(work_dir / "ims", nodelay=True) as ims:
+    with LocalImsProcess.start(work_dir / "ims") as ims:
         workspace = Workspace(work_dir / "pulumi", ims)
         for count in settings.counts:
             programs = {kind: Program(kind, count) for kind in KINDS}
@@ -345,14 +343,14 @@ def latency_runs(
     return {"count": count, "latency_ms": settings.latency_ms, "samples": samples}
 
 
-THROTTLE_KINDS = ("real", "patient")
+THROTTLE_KINDS = ("real",)
 
 
 def throttle_runs(
     settings: Settings, workspace: Workspace, ims: LocalImsProcess, log: Callable[[str], None]
 ) -> dict[str, Any]:
     """``up`` of N jobs with SubmitLiveRecordJob limited to ``throttle_qps``: wall, retries, failures,
-    duplicates (jobs per name on the IMS); the stock provider and the ``bench.patient`` prototype."""
+    duplicates (jobs per name on the IMS)."""
     count = settings.throttle_count
     samples: dict[str, list[dict[str, float]]] = {kind: [] for kind in THROTTLE_KINDS}
     programs = {kind: Program(kind, count) for kind in THROTTLE_KINDS}
