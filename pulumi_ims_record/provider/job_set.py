@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -324,7 +324,11 @@ class LiveRecordJobSetProvider(ProviderBase):
                 "did not save them) instead of submitting second recordings of the same streams: "
                 + ", ".join(f"{o.key}={o.job_id}" for o in adopted)
             )
-        jobs = self._jobs_after_submit(client, [str(o.job_id) for o in outcomes.values()], found, concurrency)
+        declared = {
+            str(outcomes[str(entry["key"])].job_id): entry_job_inputs(entry, template_id)
+            for entry in to_submit
+        }
+        jobs = self._jobs_after_submit(client, declared, found, concurrency)
         state: dict[str, dict[str, Any]] = {}
         for entry in entries:
             key = str(entry["key"])
@@ -377,37 +381,47 @@ class LiveRecordJobSetProvider(ProviderBase):
             time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
 
     @staticmethod
-    def _recent_jobs(client: IceClient, *, keyword: str | None = None) -> list[LiveRecordJob]:
+    def _iter_recent_jobs(client: IceClient, *, keyword: str | None = None) -> Iterator[LiveRecordJob]:
+        """Jobs submitted in the last ``RECENT_WINDOW``, newest first, page by page."""
         now = datetime.now(timezone.utc)
         _, largest_page = rules.JOB_PAGE_SIZE_RANGE
-        return list(
-            client.iter_live_record_jobs(
-                keyword=keyword,
-                start_time=now - RECENT_WINDOW,
-                end_time=now + CLOCK_SKEW,
-                page_size=largest_page,
-                sort_by="desc",
-            )
+        return client.iter_live_record_jobs(
+            keyword=keyword,
+            start_time=now - RECENT_WINDOW,
+            end_time=now + CLOCK_SKEW,
+            page_size=largest_page,
+            sort_by="desc",
         )
 
+    def _recent_jobs(self, client: IceClient, *, keyword: str | None = None) -> list[LiveRecordJob]:
+        return list(self._iter_recent_jobs(client, keyword=keyword))
+
     def _jobs_after_submit(
-        self, client: IceClient, job_ids: list[str], found: dict[str, LiveRecordJob], concurrency: int
+        self,
+        client: IceClient,
+        wanted: Mapping[str, Mapping[str, Any]],
+        found: dict[str, LiveRecordJob],
+        concurrency: int,
     ) -> dict[str, LiveRecordJob]:
-        """The jobs as the service reports them: one more listing of the recent jobs (status, create time,
-        template name), then GetLiveRecordJob for any it did not show."""
-        wanted = set(job_ids)
-        if wanted - found.keys():
+        """The jobs (JobId → the job's API inputs) as the service reports them: the newest recent jobs until
+        all were seen (status, create time, template name in one page for up to 100 new jobs), then
+        GetLiveRecordJob for any it did not show. A job that cannot be read is described from its declared
+        inputs (status ``initial``) rather than lost: it was submitted and must reach the state."""
+        if wanted.keys() - found.keys():
             with contextlib.suppress(IceError):  # on error: one Get per job below
-                found.update((job.job_id, job) for job in self._recent_jobs(client) if job.job_id in wanted)
-        missing = sorted(wanted - found.keys())
+                for job in self._iter_recent_jobs(client):
+                    if job.job_id in wanted:
+                        found[job.job_id] = job
+                        if not wanted.keys() - found.keys():
+                            break
 
         def get(job_id: str) -> LiveRecordJob:
             try:
                 return client.get_live_record_job(job_id=job_id).record_job
-            except IceError as exc:
-                self.fail(f"job {job_id}", exc)
+            except IceError:
+                return _declared_job(job_id, wanted[job_id])
 
-        for job in _bounded_map(get, missing, concurrency):
+        for job in _bounded_map(get, sorted(wanted.keys() - found.keys()), concurrency):
             found[job.job_id] = job
         return found
 
@@ -567,6 +581,21 @@ def _entry_state(
         }
     )
     return {field: value for field, value in values.items() if value is not None}
+
+
+def _declared_job(job_id: str, wanted: Mapping[str, Any]) -> LiveRecordJob:
+    """A just-submitted job described from its declared inputs, for when it cannot be read back."""
+    return LiveRecordJob(
+        job_id=job_id,
+        name=str(wanted["name"]),
+        notify_url=wanted.get("notify_url"),
+        create_time=None,
+        stream_input=stream_input_to_api(wanted["stream_input"]),
+        record_output=record_output_to_api(wanted["record_output"]),
+        template_id=str(wanted["template_id"]),
+        template_name=None,
+        status="initial",
+    )
 
 
 def _state_entries(outputs: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:

@@ -429,3 +429,33 @@ def test_delete_with_recordings_on_destroy_lists_files_of_all_jobs_at_once(
     stats = local_ims.stats()
     # No recordings exist (no stream was pushed): one listing per 4-day window, nothing to delete.
     assert stats.get("ListLiveRecordFiles", 0) >= 1 and "DeleteLiveRecordFiles" not in stats
+
+
+class ReadBackFailsTransport(httpx.BaseTransport):
+    """Forwards to the server until the first submit; from then on every listing and Get is refused."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.submitted = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        action = request.headers.get("x-acs-action")
+        if action == "SubmitLiveRecordJob":
+            self.submitted = True
+        elif self.submitted and action in ("ListLiveRecordJobs", "GetLiveRecordJob"):
+            raise httpx.ConnectError("refused", request=request)
+        response = self.inner.handle_request(request)
+        response.read()
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_jobs_that_cannot_be_read_back_still_reach_the_state(local_ims: LocalIms, template_id: str) -> None:
+    provider = CountingProvider(local_ims.endpoint, ReadBackFailsTransport())
+    _, outs = create(provider, set_inputs(template_id, [entry(key) for key in "ab"]))
+    on_server = {job.name: job.job_id for job in all_jobs(local_ims)}
+    assert outs["job_ids"] == on_server
+    assert outs["jobs"]["a"]["status"] == "initial" and "create_time" not in outs["jobs"]["a"]
+    assert outs["jobs"]["a"]["stream_input"] == {"type": "rtmp", "url": "rtmp://127.0.0.1:1935/live/a"}
