@@ -95,6 +95,16 @@ def render(summaries: dict[str, Any], machine: dict[str, str], meta: dict[str, A
         "from measurements taken in the same run, then summarised. The machine is shared with other work, so "
         "absolute times move between runs; the ratios are the figures to read.",
         "",
+    ]
+    carried = meta.get("carried") or {}
+    if carried:
+        lines += [
+            "Carried over from an earlier run (not affected by the changes since, not re-measured): "
+            + "; ".join(f"{name} (commit {origin})" for name, origin in carried.items())
+            + ".",
+            "",
+        ]
+    lines += [
         "## Machine and versions",
         "",
         "| | |",

@@ -48,6 +48,27 @@ def render_only(out: Path) -> int:
     return 0
 
 
+def _carry_over(
+    out: Path, selected: list[str], raws: dict[str, Any], summaries: dict[str, Any]
+) -> dict[str, str]:
+    """A subset run keeps the other benchmarks' measurements from the previous ``raw.json`` (so the report
+    stays whole); returns, per benchmark carried over, the commit and command that measured it."""
+    previous = out / "raw.json"
+    if not previous.exists():
+        return {}
+    saved = json.loads(previous.read_text())
+    earlier_carried = saved.get("meta", {}).get("carried", {})
+    origin = f"{saved['machine'].get('repository commit', '?')}, `{saved['meta'].get('command', '?')}`"
+    carried: dict[str, str] = {}
+    for name in BENCHMARKS:
+        if name in selected or name not in saved.get("raw", {}):
+            continue
+        raws[name] = saved["raw"][name]
+        summaries[name] = SUMMARIZERS[name](raws[name])
+        carried[name] = earlier_carried.get(name, origin)
+    return carried
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -130,12 +151,13 @@ def main(argv: list[str] | None = None) -> int:
             raws["capacity"] = capacity.run(capacity_settings, work / "capacity", log)
             summaries["capacity"] = capacity.summarize(raws["capacity"])
     elapsed = time.perf_counter() - started
+    carried = _carry_over(args.out, selected, raws, summaries)
     command = (
         "./run bench"
         + (" --quick" if args.quick else "")
         + ("" if selected == list(BENCHMARKS) else f" --only {args.only}")
     )
-    meta = {"command": command, "elapsed": elapsed, "quick": args.quick}
+    meta = {"command": command, "elapsed": elapsed, "quick": args.quick, "carried": carried}
     (args.out / "raw.json").write_text(
         json.dumps({"machine": machine, "meta": meta, "raw": raws}, indent=1, default=_json_default)
     )
