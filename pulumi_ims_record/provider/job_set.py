@@ -316,14 +316,7 @@ class LiveRecordJobSetProvider(ProviderBase):
         failed = [outcome for outcome in outcomes.values() if outcome.error is not None]
         if failed:
             self._fail_partially(operation, failed, [o for o in outcomes.values() if o.error is None])
-        adopted = [o for o in outcomes.values() if o.origin != ORIGIN_SUBMITTED]
-        if adopted:
-            self.warn(
-                f"{self.kind}: adopted {len(adopted)} job(s) submitted in the last {RECENT_MINUTES} minutes "
-                "with the same name, stream, output and template (probably by an earlier `pulumi up` that "
-                "did not save them) instead of submitting second recordings of the same streams: "
-                + ", ".join(f"{o.key}={o.job_id}" for o in adopted)
-            )
+        self._warn_adopted(list(outcomes.values()))
         declared = {
             str(outcomes[str(entry["key"])].job_id): entry_job_inputs(entry, template_id)
             for entry in to_submit
@@ -338,6 +331,22 @@ class LiveRecordJobSetProvider(ProviderBase):
             outcome = outcomes[key]
             state[key] = _entry_state(key, jobs[str(outcome.job_id)], entry, template_id, outcome.origin)
         return state
+
+    def _warn_adopted(self, outcomes: list[_Outcome]) -> None:
+        recent = [o for o in outcomes if o.origin == ORIGIN_ADOPTED_RECENT]
+        if recent:
+            self.warn(
+                f"{self.kind}: adopted {len(recent)} job(s) submitted in the last {RECENT_MINUTES} minutes "
+                "with the same name, stream, output and template (probably by an earlier `pulumi up` that "
+                "did not save them) instead of submitting second recordings of the same streams: "
+                + ", ".join(f"{o.key}={o.job_id}" for o in recent)
+            )
+        ambiguous = [o for o in outcomes if o.origin == ORIGIN_ADOPTED_AFTER_AMBIGUOUS]
+        if ambiguous:
+            self.warn(
+                f"{self.kind}: SubmitLiveRecordJob had an unknown outcome for {len(ambiguous)} job(s); they "
+                "were submitted and are adopted: " + ", ".join(f"{o.key}={o.job_id}" for o in ambiguous)
+            )
 
     def _submit_one(
         self, client: IceClient, adoptable: _Adoptable, wanted: Mapping[str, Any], key: str

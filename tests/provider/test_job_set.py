@@ -246,13 +246,16 @@ def test_create_after_a_crash_adopts_the_jobs_already_submitted(
 
 
 def test_an_ambiguous_submit_that_was_applied_is_adopted_not_repeated(
-    local_ims: LocalIms, template_id: str
+    local_ims: LocalIms, template_id: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     provider = CountingProvider(local_ims.endpoint, FaultyTransport(lost=("b",)))
     provider.poll_interval, provider.reconcile_seconds = 0.1, 2.0
     _, outs = create(provider, set_inputs(template_id, [entry(key) for key in "abc"]))
     assert outs["jobs"]["b"]["origin"] == "adopted_after_ambiguous_submit"
     assert len(all_jobs(local_ims)) == 3
+    assert f"unknown outcome for 1 job(s); they were submitted and are adopted: b={outs['job_ids']['b']}" in (
+        capsys.readouterr().err
+    )
 
 
 def test_partial_failure_lists_the_submitted_jobs_and_the_next_create_adopts_them(
