@@ -6,6 +6,13 @@ never ``pulumi_alicloud``. Importing this package has no side effects.
 
 from ._base import ProviderError, ProviderSettings
 from .job import LiveRecordJobProvider
+from .job_set import LiveRecordJobSetProvider
 from .template import LiveRecordTemplateProvider
 
-__all__ = ["LiveRecordJobProvider", "LiveRecordTemplateProvider", "ProviderError", "ProviderSettings"]
+__all__ = [
+    "LiveRecordJobProvider",
+    "LiveRecordJobSetProvider",
+    "LiveRecordTemplateProvider",
+    "ProviderError",
+    "ProviderSettings",
+]

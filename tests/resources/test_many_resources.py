@@ -29,7 +29,8 @@ pulumi.runtime.set_mocks(_Mocks(), preview=False)
 def test_more_templates_than_the_recursion_limit() -> Any:
     count = sys.getrecursionlimit() + 200
     templates = [
-        LiveRecordTemplate(f"t{index}", record_formats=[RecordFormatArgs(format="mp4")]) for index in range(count)
+        LiveRecordTemplate(f"t{index}", record_formats=[RecordFormatArgs(format="mp4")])
+        for index in range(count)
     ]
     return templates[-1].id.apply(lambda template_id: _assert_equal(template_id, f"t{count - 1}-id"))
 
