@@ -19,9 +19,11 @@ process) instead of a GetLiveRecordJob. Only an ambiguous submit (rare) lists ag
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -60,6 +62,7 @@ CREATE_TIME_TOLERANCE = timedelta(seconds=2)
 """create records the Submit answer's ``Date``; the service's own CreateTime can be a second earlier. read
 keeps the stored time when the service's is this close, so refresh does not report a one-second drift."""
 LEFTOVER_PAGE_SIZE = 100
+LEFTOVER_PAGE_WORKERS = 8
 INITIAL_STATUS = "initial"
 
 ORIGIN_SUBMITTED = "submitted"
@@ -253,21 +256,41 @@ class LiveRecordJobProvider(ProviderBase):
         process (the first caller lists while the others wait) and filtered by age at each use."""
         with self._adoption_lock:
             if self._leftovers is None:
-                now = datetime.now(timezone.utc)
                 try:
-                    self._leftovers = tuple(
-                        self.client().iter_live_record_jobs(
-                            start_time=now - RECENT_WINDOW,
-                            end_time=now + CLOCK_SKEW,
-                            sort_by="desc",
-                            page_size=LEFTOVER_PAGE_SIZE,
-                        )
-                    )
+                    self._leftovers = self._list_recent_jobs()
                 except IceError as exc:
                     self.fail(label, exc)
             leftovers = self._leftovers
         oldest = datetime.now(timezone.utc) - RECENT_WINDOW
         return [job for job in leftovers if parse_api_time(job.create_time) >= oldest]
+
+    def _list_recent_jobs(self) -> tuple[LiveRecordJob, ...]:
+        """Every job of the last ``RECENT_WINDOW``, newest first. Oldest-first pages do not shift when jobs
+        are submitted meanwhile (those land after the last page, and are no leftovers anyway), so after the
+        first page, which gives the total, the others are read in parallel: on a busy account they would
+        otherwise cost one round trip each before the first submit."""
+        client = self.client()
+        now = datetime.now(timezone.utc)
+        window: dict[str, Any] = {
+            "start_time": now - RECENT_WINDOW,
+            "end_time": now + CLOCK_SKEW,
+            "sort_by": "asc",
+            "page_size": LEFTOVER_PAGE_SIZE,
+        }
+        first = client.list_live_record_jobs(page_no=1, **window)
+        jobs = list(first.live_record_jobs)
+        if first.total_count is None:  # no total: page after page
+            jobs = list(client.iter_live_record_jobs(**window))
+        elif first.total_count > len(jobs) > 0:
+            pages = range(2, math.ceil(first.total_count / len(jobs)) + 1)
+            with ThreadPoolExecutor(min(LEFTOVER_PAGE_WORKERS, len(pages))) as pool:
+                answers = pool.map(
+                    lambda page_no: client.list_live_record_jobs(page_no=page_no, **window), pages
+                )
+                for answer in answers:
+                    jobs.extend(answer.live_record_jobs)
+        unique = {job.job_id: job for job in jobs}
+        return tuple(reversed(unique.values()))
 
     def _matching(self, inputs: Mapping[str, Any], jobs: Iterable[LiveRecordJob]) -> LiveRecordJob | None:
         """The first job with the declared name, stream, output, template and notify URL."""

@@ -10,7 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pytest
+
 from pulumi_ims_record.provider import LiveRecordJobProvider
+from pulumi_ims_record.provider import job as job_module
 from tests.conftest import LocalIms
 
 from .conftest import checked, job_inputs
@@ -122,3 +125,24 @@ def test_create_succeeds_without_template_name_when_the_template_cannot_be_read(
     assert outs["job_id"] == job_id and "template_name" not in outs
     read = job_provider.read(job_id, {**outs, "__provider": "pickle"})
     assert read.outs["template_name"]
+
+
+def test_the_adoption_listing_reads_every_page_of_a_busy_window(
+    make_provider: Callable[..., Any],
+    template_id: str,
+    local_ims: LocalIms,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(job_module, "LEFTOVER_PAGE_SIZE", 5)  # a few jobs make many pages
+    earlier_run: LiveRecordJobProvider = make_provider(LiveRecordJobProvider)
+    leftover_id, _ = create(earlier_run, template_id, name="oldest", stream_input=stream("oldest"))
+    for index in range(12):  # newer jobs of the window: the leftover is no longer on the newest pages
+        create(earlier_run, template_id, name=f"busy-{index}", stream_input=stream(f"busy-{index}"))
+
+    local_ims.reset_stats()
+    this_run: LiveRecordJobProvider = make_provider(LiveRecordJobProvider)
+    adopted_id, adopted = create(this_run, template_id, name="oldest", stream_input=stream("oldest"))
+    assert adopted_id == leftover_id and adopted["origin"] == "adopted_recent"
+    assert local_ims.stats().get("ListLiveRecordJobs", 0) >= 3  # 13+ jobs in pages of 5, read once each
+    _, busy = create(this_run, template_id, name="busy-11", stream_input=stream("busy-11"))
+    assert busy["origin"] == "adopted_recent"
