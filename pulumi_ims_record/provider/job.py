@@ -8,13 +8,14 @@ until its stream ends), optionally deleting its recordings. Submitting is not id
 so ``create`` first looks for the same job submitted recently (a previous ``up`` that died before saving
 state, or an ambiguous submit) and adopts it rather than start a second recorder of the same stream.
 
-Calls per created job: one SubmitLiveRecordJob. The look for leftovers of an earlier run is ONE
-ListLiveRecordJobs (every job of the last ``RECENT_WINDOW``) per provider process, made before this process's
-first submit and shared by the engine's 4 threads: only a job that existed before this process started can be
-a leftover. Twins (two resources declaring the very same job) are matched against the jobs this process
-submitted or adopted. The outputs come from the Submit answer and the declared inputs (status ``initial``,
-``create_time`` = the answer's ``Date``, ``template_name`` from one GetLiveRecordTemplate per template id and
-process) instead of a GetLiveRecordJob. Only an ambiguous submit (rare) lists again, by name.
+Calls per created job: one SubmitLiveRecordJob. The look for leftovers of an earlier run is ONE listing
+(ListLiveRecordJobs of every job of the last ``RECENT_WINDOW``, pages after the first read in parallel) per
+provider process, made before this process's first submit and shared by the engine's 4 threads: only a job
+that existed before this process started can be a leftover. Twins (two resources declaring the very same
+job) are matched against the jobs this process submitted or adopted. The outputs come from the Submit answer
+and the declared inputs (status ``initial``, ``create_time`` = the answer's ``Date``, ``template_name`` from
+one GetLiveRecordTemplate per template id and process) instead of a GetLiveRecordJob. Only an ambiguous
+submit (rare) lists again, by name.
 """
 
 from __future__ import annotations
