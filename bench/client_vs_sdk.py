@@ -333,7 +333,7 @@ def nagle_runs(settings: Settings, work_dir: Path, log: Callable[[str], None]) -
 
 PROFILE_GROUPS = (
     ("pulumi_ims_record/ice", "IceClient own code (signing, params, parsing, retries)"),
-    ("httpx/", "httpx (Client: request building, cookies, URL merge)"),
+    ("httpx/", "httpx (Request/Response objects, HTTPTransport)"),
     ("httpcore/", "httpcore (connection pool)"),
     ("h11/", "h11 (HTTP/1.1 state machine)"),
 )
