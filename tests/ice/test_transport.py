@@ -20,13 +20,14 @@ from tests.local.conftest import DEFAULT_KEY_ID, DEFAULT_SECRET, RunningIms, sta
 
 from .conftest import TEST_CREDENTIALS, Recorder
 
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 @pytest.fixture(autouse=True)
 def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in PROXY_VARIABLES:
+    for name in PROXY_VARIABLES:  # both spellings: urllib and httpx read either
         monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
 
 
 @pytest.fixture
