@@ -34,6 +34,12 @@ from ._checks import PROVIDER_KEY, contains_unknown, plain_number
 ENDPOINT_ENV_VAR = "ALIBABA_CLOUD_ICE_ENDPOINT"
 
 
+PROVIDER_MAX_RETRIES = 8
+"""More patient than the client's default: a deployment runs unattended, and one read failing after a short
+burst of 5xx answers would fail the whole ``pulumi up``. The client's retry deadline still bounds the wait,
+and mutations are never repeated when their outcome is unknown."""
+
+
 class ProviderError(Exception):
     """A provider operation failed; the message is one line a person can act on, never a credential."""
 
@@ -151,7 +157,12 @@ class ProviderBase(ResourceProvider):
     def new_client(self, settings: ProviderSettings) -> IceClient:
         """Build the client from the settings (tests override this to add an httpx transport)."""
         credentials: CredentialsProvider = ChainThenConfigCredentials(settings.config_credentials)
-        return IceClient(region=settings.region, endpoint=settings.endpoint, credentials=credentials)
+        return IceClient(
+            region=settings.region,
+            endpoint=settings.endpoint,
+            credentials=credentials,
+            max_retries=PROVIDER_MAX_RETRIES,
+        )
 
     # --- errors and messages ---
 
