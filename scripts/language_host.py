@@ -16,6 +16,8 @@ import contextlib
 import os
 import runpy
 import sys
+import threading
+import time
 from concurrent import futures
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,16 @@ class PythonLanguageHost(LanguageServer):
         return language_pb2.GetRequiredPackagesResponse()
 
 
+def _exit_when_orphaned(poll_seconds: float = 1.0) -> None:
+    """End this host when the engine that started it is gone (killed with SIGKILL, it cannot stop us), so a
+    killed `pulumi` leaves no idle host behind."""
+    engine = os.getppid()
+    while True:
+        time.sleep(poll_seconds)
+        if os.getppid() != engine:
+            os._exit(1)
+
+
 def main(argv: list[str]) -> int:
     positional = [argument for argument in argv if not argument.startswith("-")]
     if not positional:
@@ -72,6 +84,7 @@ def main(argv: list[str]) -> int:
     language_pb2_grpc.add_LanguageRuntimeServicer_to_server(PythonLanguageHost(positional[-1]), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
+    threading.Thread(target=_exit_when_orphaned, daemon=True).start()
     print(port, flush=True)
     # The engine interrupts its plugins when an operation ends: a normal exit, not a traceback.
     with contextlib.suppress(KeyboardInterrupt):

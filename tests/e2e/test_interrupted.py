@@ -8,6 +8,7 @@ the provider adopts the job submitted by the killed run instead of submitting a 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -35,6 +36,28 @@ class KillPoint:
         return cls(jobs=jobs, after_submit=rng.randint(1, jobs), delay=round(rng.uniform(0.0, 0.15), 3))
 
 
+def descendants(root: int) -> list[int]:
+    """Every process below ``root`` (children, grandchildren, ...), read from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                # The command name (field 2) may contain spaces; the parent pid follows its closing ')'.
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    found: list[int] = []
+    pending = [root]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
 def test_up_killed_after_submit_leaves_exactly_one_job_per_resource_after_the_next_up(engine: Engine) -> None:
     rng = random.Random(SEED)
     project = engine.project("ims-kill", PROJECT_PROGRAM)
@@ -58,7 +81,13 @@ def test_up_killed_after_submit_leaves_exactly_one_job_per_resource_after_the_ne
             # The randomised part of the kill point: how far the engine got after the submit landed.
             time.sleep(point.delay)
         finally:
-            os.killpg(up.pid, signal.SIGKILL)  # the CLI with its language host and provider plugins
+            # The CLI starts its plugins (language host, dynamic provider) in process groups of their own:
+            # kill the whole tree, or each killed run leaves idle plugin processes behind.
+            plugins = descendants(up.pid)
+            os.killpg(up.pid, signal.SIGKILL)
+            for pid in plugins:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             up.wait(timeout=30)
         if up.returncode == -signal.SIGKILL:
             killed.append(point)
