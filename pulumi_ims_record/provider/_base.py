@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NoReturn
@@ -38,6 +38,26 @@ PROVIDER_MAX_RETRIES = 8
 """More patient than the client's default: a deployment runs unattended, and one read failing after a short
 burst of 5xx answers would fail the whole ``pulumi up``. The client's retry deadline still bounds the wait,
 and mutations are never repeated when their outcome is unknown."""
+
+
+DELETE_BATCH = 30
+"""Record ids per DeleteLiveRecordFiles call."""
+
+
+def delete_record_files(client: IceClient, record_ids: Sequence[str]) -> list[str]:
+    """Delete recordings and their files in batches; returns one line per record that could not be deleted
+    (one already gone counts as deleted). Raises ``IceError`` when a call fails."""
+    failures: list[str] = []
+    for start in range(0, len(record_ids), DELETE_BATCH):
+        answer = client.delete_live_record_files(
+            record_ids=list(record_ids[start : start + DELETE_BATCH]), remove_file=True
+        )
+        failures += [
+            f"{info.record_id}: {info.code} {info.message}"
+            for info in answer.delete_file_info_list
+            if info.code not in ("OK", "InvalidRecordId.NotFound")
+        ]
+    return failures
 
 
 class ProviderError(Exception):

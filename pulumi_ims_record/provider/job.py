@@ -47,7 +47,7 @@ from pulumi_ims_record.ice import (
     StreamInput,
 )
 
-from ._base import ProviderBase, differs, parse_api_time, without_provider
+from ._base import ProviderBase, delete_record_files, differs, parse_api_time, without_provider
 from ._checks import JOB_API_INPUTS, JOB_BEHAVIOUR_INPUTS, JOB_INPUTS, check_job, is_unknown
 
 # --- schema: snake_case property → ice model field (PascalCase API names live in ice/) ---
@@ -58,7 +58,6 @@ RECENT_MINUTES = int(RECENT_WINDOW.total_seconds() // 60)
 FILES_WINDOW = timedelta(days=4)
 """ListLiveRecordFiles accepts at most 4 days between StartTime and EndTime."""
 CLOCK_SKEW = timedelta(minutes=2)
-DELETE_BATCH = 30
 CREATE_TIME_TOLERANCE = timedelta(seconds=2)
 """create records the Submit answer's ``Date``; the service's own CreateTime can be a second earlier. read
 keeps the stored time when the service's is this close, so refresh does not report a one-second drift."""
@@ -402,16 +401,7 @@ class LiveRecordJobProvider(ProviderBase):
         client = self.client()
         try:
             record_ids = [item.record_id for item in self._files(id_, props.get("create_time"))]
-            failures = []
-            for start in range(0, len(record_ids), DELETE_BATCH):
-                answer = client.delete_live_record_files(
-                    record_ids=record_ids[start : start + DELETE_BATCH], remove_file=True
-                )
-                failures += [
-                    f"{info.record_id}: {info.code} {info.message}"
-                    for info in answer.delete_file_info_list
-                    if info.code not in ("OK", "InvalidRecordId.NotFound")
-                ]
+            failures = delete_record_files(client, record_ids)
         except IceError as exc:
             self.fail(label, exc)
         if failures:

@@ -42,7 +42,7 @@ from pulumi_ims_record.ice import (
     rules,
 )
 
-from ._base import ProviderBase, differs, parse_api_time, without_provider
+from ._base import ProviderBase, delete_record_files, differs, parse_api_time, without_provider
 from ._checks import (
     Failures,
     check_record_output,
@@ -52,7 +52,6 @@ from ._checks import (
 )
 from .job import (
     CLOCK_SKEW,
-    DELETE_BATCH,
     FILES_WINDOW,
     ORIGIN_ADOPTED_AFTER_AMBIGUOUS,
     ORIGIN_ADOPTED_RECENT,
@@ -511,22 +510,13 @@ class LiveRecordJobSetProvider(ProviderBase):
             (parse_api_time(entry.get("create_time")) for entry in state.values()),
             default=datetime.min.replace(tzinfo=timezone.utc),
         )
-        failures: list[str] = []
         try:
             record_ids = [
                 item.record_id
                 for start in range(0, len(job_ids), rules.MAX_IDS_PER_REQUEST)
                 for item in self._files(client, job_ids[start : start + rules.MAX_IDS_PER_REQUEST], created)
             ]
-            for start in range(0, len(record_ids), DELETE_BATCH):
-                answer = client.delete_live_record_files(
-                    record_ids=record_ids[start : start + DELETE_BATCH], remove_file=True
-                )
-                failures += [
-                    f"{info.record_id}: {info.code} {info.message}"
-                    for info in answer.delete_file_info_list
-                    if info.code not in ("OK", "InvalidRecordId.NotFound")
-                ]
+            failures = delete_record_files(client, record_ids)
         except IceError as exc:
             self.fail(id_, exc)
         if failures:
