@@ -25,7 +25,9 @@ MAX_FLATTENED_ITEMS = 1000
 class Params:
     """The request's parameters (first occurrence of a name wins), decoded in the API's shapes."""
 
-    def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, pairs: Sequence[tuple[str, str]], *, base_url: str | None = None) -> None:
+        # Where this client reached the server (from its Host header), for the URLs the answer holds.
+        self.base_url = base_url
         self._values: dict[str, str] = {}
         for name, value in pairs:
             self._values.setdefault(name, value)
@@ -147,14 +149,14 @@ def render_job(job: Job) -> dict[str, Any]:
     return rendered
 
 
-def render_file(record: RecordFile, backend: Backend) -> dict[str, Any]:
+def render_file(record: RecordFile, backend: Backend, base_url: str | None = None) -> dict[str, Any]:
     return {
         "RecordId": record.record_id,
         "JobId": record.job_id,
         "JobName": record.job_name,
         "StreamUrl": record.stream_url,
         "Format": record.format,
-        "RecordUrl": backend.record_url(record.bucket, record.object_key),
+        "RecordUrl": backend.record_url(record.bucket, record.object_key, base_url),
         "StartTime": record.start_time,
         "EndTime": record.end_time,
         "Duration": record.duration,
@@ -213,7 +215,7 @@ def list_live_record_files(backend: Backend, params: Params) -> dict[str, Any]:
         sort_by=params.scalar("SortBy"),
     )
     return {
-        "Files": [render_file(record, backend) for record in page.items],
+        "Files": [render_file(record, backend, params.base_url) for record in page.items],
         "TotalCount": str(page.total),
         "PageNo": listing.page_no,
         "PageSize": str(listing.page_size),
@@ -225,12 +227,15 @@ def delete_live_record_files(backend: Backend, params: Params) -> dict[str, Any]
     results = backend.delete_files(
         params.string_list("RecordIds"), remove_file=bool(params.boolean("RemoveFile"))
     )
-    all_ok = all(result.code == "OK" for result in results)
+    # The API reference describes DeleteFileInfoList as the files that failed to delete (its example row says
+    # "OK", which no failure would): a full success lists nothing, a partial one lists each failure and the
+    # call still answers 200, with the global Message saying how many failed.
+    failed = [result for result in results if result.code != "OK"]
     return {
-        "Message": "OK" if all_ok else "Some records were not deleted; see DeleteFileInfoList.",
+        "Message": f"{len(failed)} of {len(results)} records were not deleted." if failed else "OK",
         "DeleteFileInfoList": [
             {"Code": result.code, "Message": result.message, "RecordId": result.record_id}
-            for result in results
+            for result in failed
         ],
     }
 

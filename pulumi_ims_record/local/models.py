@@ -381,8 +381,9 @@ class Backend:
     def bucket_dir(self, bucket: str) -> Path:
         return self.data_dir / "buckets" / bucket
 
-    def record_url(self, bucket: str, object_key: str) -> str:
-        return f"{self.public_base_url}/_buckets/{bucket}/{object_key}"
+    def record_url(self, bucket: str, object_key: str, base_url: str | None = None) -> str:
+        """The file's playback URL on this server; ``base_url`` is how the asking client reached it."""
+        return f"{base_url or self.public_base_url}/_buckets/{bucket}/{object_key}"
 
     def recording_spec(self, job: Job) -> RecordingSpec:
         return RecordingSpec(

@@ -6,9 +6,9 @@ listener.
 LocalIms(...)``); ``python -m pulumi_ims_record.local`` runs it as a process.
 
 Order of work for an API request: route on the action (``x-acs-action`` header, else the ``Action`` query
-parameter) and count it; read the body (at most 1 MiB, else 413 without keeping the rest in memory); check the
-version; decide injected faults (before anything is applied); verify the signature; apply the operation;
-answer JSON."""
+parameter) and count it; read the body (``_body``: Content-Length or chunked, at most 1 MiB, else 413
+without keeping the rest in memory); check the version; decide injected faults (before anything is applied);
+verify the signature; apply the operation; answer JSON."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pulumi_ims_record.ice import API_VERSION
 from pulumi_ims_record.local import storage
+from pulumi_ims_record.local._body import read_request_body
 from pulumi_ims_record.local._operations import OPERATIONS, Params, render_file
 from pulumi_ims_record.local._records import ACTIONS
 from pulumi_ims_record.local.auth import AccessKey, Authenticator, SignedRequest
@@ -42,7 +43,6 @@ from pulumi_ims_record.local.exceptions import (
     InternalError,
     InvalidAction,
     InvalidParameter,
-    RequestEntityTooLarge,
     UnsupportedHttpMethod,
 )
 from pulumi_ims_record.local.faults import FaultInjector, FaultSettings, FaultSettingsError
@@ -50,9 +50,6 @@ from pulumi_ims_record.local.models import Backend, RecorderLike
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1 << 20
-# A too-large body is read and discarded up to this size, so the client sees the 413 rather than a reset.
-MAX_DRAINED_BYTES = 64 << 20
 MAX_QUERY_FIELDS = 5000
 IDLE_CONNECTION_TIMEOUT = 120.0
 DEFAULT_ACCESS_KEY = AccessKey("ims-local-key", "ims-local-secret")
@@ -66,6 +63,9 @@ CONTENT_TYPES = {
     ".json": "application/json",
 }
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+# A Host header worth echoing into URLs: a name or an IPv4/[IPv6] address, an optional port; anything else
+# (spaces, slashes, "@") falls back to the server's own address.
+_USABLE_HOST = re.compile(r"(?:[A-Za-z0-9._~-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?")
 
 RecorderFactory = Callable[[Backend], RecorderLike]
 
@@ -208,7 +208,7 @@ class _JsonHandler(BaseHTTPRequestHandler):
                 code,
                 {
                     "RequestId": request_id,
-                    "HostId": self.server.ims.host_id,
+                    "HostId": self.request_host(),
                     "Code": {
                         414: "RequestURITooLong",
                         431: "RequestHeaderFieldsTooLarge",
@@ -219,13 +219,19 @@ class _JsonHandler(BaseHTTPRequestHandler):
                 {"x-acs-request-id": request_id},
             )
 
+    def request_host(self) -> str:
+        """The host the client addressed (a proxy's or a port mapping's), else the server's own address."""
+        headers = getattr(self, "headers", None)  # absent when the request line itself was refused
+        host = (headers.get("Host") or "").strip() if headers is not None else ""
+        return host if _USABLE_HOST.fullmatch(host) else self.server.ims.host_id
+
     def send_api_error(self, error: ImsApiError, request_id: str) -> None:
         headers = {"x-acs-request-id": request_id, **error.headers}
         self.send_json(
             error.status,
             {
                 "RequestId": request_id,
-                "HostId": self.server.ims.host_id,
+                "HostId": self.request_host(),
                 "Code": error.code,
                 "Message": error.message,
                 "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=ICE&requestId={request_id}",
@@ -234,31 +240,18 @@ class _JsonHandler(BaseHTTPRequestHandler):
         )
 
     def read_limited_body(self) -> bytes:
-        """The body, at most ``MAX_BODY_BYTES``; larger ones are drained in chunks (not kept), refused."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self.close_connection = True
-            raise ImsApiError(411, "MissingContentLength", "Send the body with a Content-Length header.")
-        text = self.headers.get("Content-Length")
-        if not text:
-            return b""
+        """The body, decoded when chunked, at most ``MAX_BODY_BYTES`` (see ``_body``); closes on any error."""
         try:
-            length = int(text)
-            if length < 0:
-                raise ValueError(text)
-        except ValueError:
+            return read_request_body(
+                self.rfile,
+                self.headers,
+                http_version=self.request_version,
+                connection=self.connection,
+                idle_timeout=self.timeout,
+            )
+        except ImsApiError:
             self.close_connection = True
-            raise ImsApiError(400, "InvalidParameter", "The Content-Length header is not a number.") from None
-        if length > MAX_BODY_BYTES:
-            self.close_connection = True
-            if length <= MAX_DRAINED_BYTES:
-                remaining = length
-                while remaining > 0:
-                    chunk = self.rfile.read(min(remaining, 65536))
-                    if not chunk:
-                        break
-                    remaining -= len(chunk)
-            raise RequestEntityTooLarge(MAX_BODY_BYTES)
-        return self.rfile.read(length) if length else b""
+            raise
 
     def headers_lower(self) -> dict[str, str]:
         merged: dict[str, list[str]] = {}
@@ -367,7 +360,9 @@ class ApiHandler(_JsonHandler):
                     method=self.command, query=query, headers=self.headers_lower(), body=body, form=form
                 )
             )
-            result = OPERATIONS[action](ims.backend, Params([*query, *form]))
+            result = OPERATIONS[action](
+                ims.backend, Params([*query, *form], base_url=f"http://{self.request_host()}")
+            )
             if decision.error is not None:
                 raise decision.error
             self.send_json(200, {"RequestId": request_id, **result}, {"x-acs-request-id": request_id})

@@ -212,7 +212,6 @@ def test_job_and_file_operations_end_to_end(client: IceClient, ims: RunningIms) 
         record_ids=[files[0].record_id, "no-such-record"], remove_file=True
     )
     assert [(info.record_id, info.code) for info in deleted.delete_file_info_list] == [
-        (files[0].record_id, "OK"),
         ("no-such-record", "InvalidRecordId.NotFound"),
     ]
     assert client.list_live_record_files(job_ids=[job_id]).total_count == 0
