@@ -48,7 +48,11 @@ def resolve_endpoint(*, region: str | None, endpoint: str | None, vpc: bool = Fa
     text = endpoint.strip()
     if "://" not in text:
         text = f"https://{text}"
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:  # an unclosed '[' or a port that is not a number from 0 to 65535
+        raise ConfigurationError(f"endpoint {endpoint!r}: not a valid https://host[:port]") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise ConfigurationError(f"endpoint {endpoint!r}: scheme must be https (or http for a loopback host)")
@@ -65,6 +69,6 @@ def resolve_endpoint(*, region: str | None, endpoint: str | None, vpc: bool = Fa
         )
     # Drop a port that is the scheme's default: the SDK signs the host without it.
     default_port = {"http": 80, "https": 443}[scheme]
-    if parts.port == default_port:
+    if port == default_port:
         host = host.rsplit(":", 1)[0]
     return Endpoint(scheme, host)

@@ -11,9 +11,9 @@ documented in ``docs/local-ims.md`` and ``docs/resources.md``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 # --- enums --------------------------------------------------------------------------------------------------
 
@@ -64,9 +64,13 @@ PREFIX_VARIABLE = re.compile(r"\{([^{}]*)\}")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _OSS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+_VOD_STORAGE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9](\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 _HOST_PORT = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
 _ID = re.compile(r"^[A-Za-z0-9*._-]+$")
-_ENDPOINT_RULE = "must be a host name like oss-cn-shanghai.aliyuncs.com (optionally with http:// or https://)"
+_ENDPOINT_RULE = (
+    "must be a host name like oss-cn-shanghai.aliyuncs.com (optionally with http:// or https:// and a port "
+    "from 1 to 65535)"
+)
 
 
 def has_control_characters(value: str) -> bool:
@@ -102,11 +106,27 @@ def _url_text_rule(value: str) -> str | None:
     return None
 
 
+def _split_url(value: str) -> SplitResult | None:
+    """The URL's parts, or ``None`` when it cannot be parsed: an unclosed ``[``, a port that is not a number
+    from 1 to 65535 (``urlsplit`` and ``.port`` raise ``ValueError`` for these; a rule answers instead)."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return None
+    if port == 0:
+        return None
+    return parts
+
+
 def rtmp_url_rule(value: str) -> str | None:
     """``StreamInput.Url``: an rtmp:// URL naming an application and a stream."""
-    parts = urlsplit(value)
-    if parts.scheme.lower() != "rtmp" or not parts.hostname:
-        return "must be an rtmp:// URL with a host, e.g. rtmp://example.com/live/stream1"
+    parts = _split_url(value)
+    if parts is None or parts.scheme.lower() != "rtmp" or not parts.hostname:
+        return (
+            "must be an rtmp:// URL with a host and, if any, a port from 1 to 65535, "
+            "e.g. rtmp://example.com/live/stream1"
+        )
     problem = _url_text_rule(value)
     if problem:
         return problem
@@ -117,9 +137,9 @@ def rtmp_url_rule(value: str) -> str | None:
 
 def http_url_rule(value: str) -> str | None:
     """``NotifyUrl``: where the service posts callbacks."""
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return "must be an http:// or https:// URL with a host"
+    parts = _split_url(value)
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL with a host and, if any, a port from 1 to 65535"
     return _url_text_rule(value)
 
 
@@ -133,14 +153,22 @@ def oss_bucket_rule(value: str) -> str | None:
     return None
 
 
-def storage_name_rule(value: str) -> str | None:
-    """``RecordOutput.Bucket`` of a ``vod`` output (e.g. ``outin-xxxx.oss-cn-shanghai.aliyuncs.com``)."""
-    if not value or len(value) > MAX_STORAGE_NAME_LENGTH or has_control_characters(value) or " " in value:
+def vod_storage_rule(value: str) -> str | None:
+    """``RecordOutput.Bucket`` of a ``vod`` output: a VOD storage location, the host name of the OSS bucket
+    behind it (``outin-xxxx.oss-cn-shanghai.aliyuncs.com``). Its first label is an OSS bucket name, the rest
+    lower-case DNS labels. (The local IMS keeps the files in a directory of that name: no ``/`` or ``..``.)"""
+    if len(value) > MAX_STORAGE_NAME_LENGTH or not _VOD_STORAGE.match(value):
         return (
-            "must be a storage location without spaces or control characters "
-            f"(at most {MAX_STORAGE_NAME_LENGTH} characters)"
+            "must be a VOD storage location like outin-xxxxxxxx.oss-cn-shanghai.aliyuncs.com: an OSS bucket "
+            "name (3–63 lowercase letters, digits or '-'), then optional dot-separated lower-case labels, "
+            f"at most {MAX_STORAGE_NAME_LENGTH} characters"
         )
     return None
+
+
+def bucket_rule(output_type: str) -> Callable[[str], str | None]:
+    """The rule for ``RecordOutput.Bucket`` of an output of this type (``oss`` or ``vod``)."""
+    return vod_storage_rule if output_type.lower() == "vod" else oss_bucket_rule
 
 
 def endpoint_rule(value: str) -> str | None:
@@ -150,7 +178,8 @@ def endpoint_rule(value: str) -> str | None:
         host = value
     elif scheme.lower() not in ("http", "https"):
         return _ENDPOINT_RULE
-    if not _HOST_PORT.match(host.rstrip("/")):
+    matched = _HOST_PORT.match(host.rstrip("/"))
+    if not matched or (matched.group(2) and not 1 <= int(matched.group(2)[1:]) <= 65535):
         return _ENDPOINT_RULE
     return None
 

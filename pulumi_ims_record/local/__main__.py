@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         type=Path,
         default=Path(_env("DATA_DIR") or ".ims-local"),
-        help="state (ims.sqlite3), buckets/ and work/ [IMS_LOCAL_DATA_DIR] (default ./.ims-local)",
+        help="state (ims.sqlite3), buckets/ and work/; locked, one server per directory [IMS_LOCAL_DATA_DIR] "
+        "(default ./.ims-local)",
     )
     add(
         "--access-key",

@@ -4,14 +4,21 @@ Envelope: ``{"EventType": ..., "UserId": <int>, "EventTime": "2022-07-15T08:48:1
 ``send`` never blocks and never raises: events wait in a bounded queue (the oldest is dropped, with a warning,
 when it is full), each delivery has a short timeout, and a failed delivery (connection error, timeout,
 non-2xx) is retried with exponential backoff without holding up the events behind it. Delivery order is
-therefore not guaranteed after a failure; every envelope carries its EventTime."""
+therefore not guaranteed after a failure; every envelope carries its EventTime.
+
+A callback never reaches this server's own listeners (``own_ports``, set once they are bound): a NotifyUrl
+whose host resolves to this machine on one of those ports is refused without a request (the admin API would
+otherwise take it as a command), and redirects are not followed, so a NotifyUrl elsewhere cannot bounce
+there."""
 
 from __future__ import annotations
 
 import heapq
+import ipaddress
 import itertools
 import json
 import logging
+import socket
 import threading
 import time
 import urllib.error
@@ -19,6 +26,8 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +44,47 @@ class _Delivery:
     attempt: int = field(default=0, compare=False)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a 3xx answer is then an HTTPError: a failed delivery, retried like any other
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def _post(url: str, payload: bytes, timeout: float) -> None:
     request = urllib.request.Request(
         url, data=payload, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
     )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    with _OPENER.open(request, timeout=timeout) as response:
         response.read()
+
+
+def _this_machine(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.is_loopback or ip.is_unspecified:
+        return True
+    try:
+        local = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
+    except OSError:
+        local = set()
+    return address in local
+
+
+def own_listener(url: str, own_ports: frozenset[int]) -> bool:
+    """Whether ``url`` leads to this machine on one of ``own_ports`` (resolved now, every address)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        return False  # not a URL the POST can use either; it fails there
+    if port not in own_ports or not parts.hostname:
+        return False
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return False  # unresolvable: the POST fails and is retried as usual
+    return any(_this_machine(str(info[4][0])) for info in infos)
 
 
 class CallbackSender:
@@ -66,6 +110,8 @@ class CallbackSender:
         self.timeout = timeout
         self._post = post
         self._clock = clock
+        self.own_ports: frozenset[int] = frozenset()
+        self.refused = 0
         self._heap: list[_Delivery] = []
         self._order = itertools.count()
         self._condition = threading.Condition()
@@ -142,6 +188,17 @@ class CallbackSender:
 
     def _run(self) -> None:
         while (delivery := self._next_due()) is not None:
+            if own_listener(delivery.url, self.own_ports):
+                with self._condition:
+                    self._in_flight -= 1
+                    self.refused += 1
+                    logger.warning(
+                        "refused a %s callback to %s: it points at this local IMS's own listeners",
+                        delivery.event_type,
+                        delivery.url[:200],
+                    )
+                    self._condition.notify_all()
+                continue
             try:
                 self._post(delivery.url, delivery.payload, self.timeout)
                 outcome: Exception | None = None

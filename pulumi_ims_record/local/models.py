@@ -243,10 +243,11 @@ def id_list(parameter: str, values: object) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def validate_bucket_name(parameter: str, value: object) -> str:
-    """OSS bucket naming, for ``vod`` outputs too: a local bucket is a directory named after it."""
+def validate_bucket_name(parameter: str, value: object, output_type: str) -> str:
+    """An OSS bucket name, or a VOD storage location for ``vod`` (the provider's ``check`` applies the same
+    rule); the local bucket is a directory named after it."""
     bucket = require_text(parameter, value, max_chars=rules.MAX_STORAGE_NAME_LENGTH)
-    return checked(parameter, bucket, rules.oss_bucket_rule)
+    return checked(parameter, bucket, rules.bucket_rule(output_type))
 
 
 def validate_object_prefix(parameter: str, value: object, rule: Callable[[str], str | None]) -> str | None:
@@ -502,7 +503,7 @@ class Backend:
         )
         if output_type is None:
             raise MissingParameter("RecordOutput.Type")
-        bucket = validate_bucket_name("RecordOutput.Bucket", output.get("Bucket"))
+        bucket = validate_bucket_name("RecordOutput.Bucket", output.get("Bucket"), output_type)
         endpoint = validate_endpoint("RecordOutput.Endpoint", output.get("Endpoint"))
         checked_notify_url = validate_notify_url("NotifyUrl", notify_url)
         checked_template_id = require_text("TemplateId", template_id, max_chars=rules.MAX_ID_LENGTH)

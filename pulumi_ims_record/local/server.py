@@ -13,6 +13,7 @@ verify the signature; apply the operation; answer JSON."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import mimetypes
@@ -33,6 +34,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from pulumi_ims_record.ice import API_VERSION
 from pulumi_ims_record.local import storage
 from pulumi_ims_record.local._body import read_request_body
+from pulumi_ims_record.local._datalock import DataDirectoryLock
 from pulumi_ims_record.local._operations import OPERATIONS, Params, render_file
 from pulumi_ims_record.local._records import ACTIONS
 from pulumi_ims_record.local.auth import AccessKey, Authenticator, SignedRequest
@@ -168,6 +170,55 @@ class _TrackingServer(ThreadingHTTPServer):
                 connection.shutdown(socket.SHUT_RDWR)
 
 
+_HEADER_NAME = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+MAX_HEADER_LINE_BYTES = 65536
+MAX_HEADER_LINES = 100
+
+
+def _request_line_problem(line: bytes) -> tuple[int, str] | None:
+    """``(status, message)`` for a request line http.server would take but a strict server refuses."""
+    words = line.rstrip(b"\r\n").split()
+    if not words:
+        return None  # an empty line: http.server closes without an answer
+    if len(words) != 3:
+        return 400, "Bad request line: expected 'METHOD /path HTTP/1.1'."
+    if not line.endswith(b"\r\n") or b"\r" in line[:-2]:
+        return 400, "Bad request line: it must end with CRLF."
+    if not words[2].startswith(b"HTTP/"):
+        return 400, "Bad request line: the protocol must be HTTP/1.0 or HTTP/1.1."
+    if words[2] not in (b"HTTP/1.0", b"HTTP/1.1"):
+        return 505, f"HTTP version {words[2][:20].decode('latin-1')!r} is not supported; use HTTP/1.1."
+    return None
+
+
+def _read_header_block(rfile: Any) -> tuple[list[bytes], tuple[int, str] | None]:
+    """The header lines up to and with the blank line, or the ``(status, message)`` to refuse them with."""
+    lines: list[bytes] = []
+    hosts = 0
+    while True:
+        line = rfile.readline(MAX_HEADER_LINE_BYTES + 1)
+        if len(line) > MAX_HEADER_LINE_BYTES:
+            return lines, (431, "A header line is too long.")
+        if line == b"\r\n":
+            lines.append(line)
+            return lines, None
+        if not line:
+            return lines, (400, "The headers ended before the blank line.")
+        if len(lines) >= MAX_HEADER_LINES:
+            return lines, (431, f"More than {MAX_HEADER_LINES} header lines.")
+        if not line.endswith(b"\r\n") or b"\r" in line[:-2]:
+            return lines, (400, "A header line does not end with CRLF.")
+        if line[:1] in (b" ", b"\t"):
+            return lines, (400, "Folded header lines (obs-fold) are not accepted.")
+        name, colon, _ = line.partition(b":")
+        if not colon or not _HEADER_NAME.fullmatch(name):
+            return lines, (400, "A header line is not 'Name: value'.")
+        hosts += name.lower() == b"host"
+        if hosts > 1:
+            return lines, (400, "More than one Host header.")
+        lines.append(line)
+
+
 class _JsonHandler(BaseHTTPRequestHandler):
     """Shared plumbing: JSON answers, quiet logs (never the request line: V2 has credentials in it)."""
 
@@ -179,6 +230,29 @@ class _JsonHandler(BaseHTTPRequestHandler):
     server: _TrackingServer
     server_version = "ims-local"
     sys_version = ""
+    # Before the request line is understood, answers still need a status line: http.server's default
+    # (HTTP/0.9) would send a bare body, which no client can read.
+    default_request_version = "HTTP/1.0"
+
+    def parse_request(self) -> bool:
+        """http.server's parsing, made strict the way a front proxy is (RFC 9112): no HTTP/0.9, CRLF line
+        ends, ``Name: value`` header lines without folding, one Host. Anything else is a 400 and the
+        connection closes, so no two parsers can disagree about where a request ends (request smuggling)."""
+        problem = _request_line_problem(getattr(self, "raw_requestline", b""))
+        lines: list[bytes] = []
+        if problem is None:
+            lines, problem = _read_header_block(self.rfile)
+        if problem is not None:
+            self.command, self.close_connection = "", True  # no command: the answer keeps its body
+            self.request_version = self.default_request_version
+            self.send_error(*problem)
+            return False
+        real_rfile = self.rfile
+        self.rfile = io.BytesIO(b"".join(lines))  # the checked block, parsed again by http.server
+        try:
+            return super().parse_request()
+        finally:
+            self.rfile = real_rfile
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s %s", self.address_string(), format % args if "%" in format else format)
@@ -212,6 +286,7 @@ class _JsonHandler(BaseHTTPRequestHandler):
                     "Code": {
                         414: "RequestURITooLong",
                         431: "RequestHeaderFieldsTooLarge",
+                        505: "HTTPVersionNotSupported",
                         501: "UnsupportedHTTPMethod",
                     }.get(code, "BadRequest"),
                     "Message": message or "The request could not be understood.",
@@ -319,6 +394,33 @@ class ApiHandler(_JsonHandler):
 
     # --- API ------------------------------------------------------------------------------------------------
 
+    def _route(self, query: Sequence[tuple[str, str]]) -> tuple[str, str | None, ImsApiError | None]:
+        """``(action, version, error)`` from what the request's signature covers.
+
+        V3 signs every ``x-acs-*`` header, so ``x-acs-action`` / ``x-acs-version`` decide, else the query. V2
+        (a ``Signature`` parameter, no ``Authorization``) signs parameters and no header: only the signed
+        ``Action`` / ``Version`` decide, and headers that say otherwise are refused, or an unsigned header
+        could turn a signed Get into a Delete."""
+        first: dict[str, str] = {}
+        for name, value in query:
+            first.setdefault(name, value)  # the first occurrence wins, as for every parameter
+        header_action, header_version = self.headers.get("x-acs-action"), self.headers.get("x-acs-version")
+        if "Authorization" in self.headers or "Signature" not in first:
+            return header_action or first.get("Action", ""), header_version or first.get("Version"), None
+        action, version = first.get("Action", ""), first.get("Version")
+        for header, claimed, signed in (
+            ("x-acs-action", header_action, action),
+            ("x-acs-version", header_version, version),
+        ):
+            if claimed is not None and claimed != signed:
+                return action, version, InvalidParameter(
+                    header,
+                    f"the header says {claimed[:80]!r} but the V2-signed parameter says "
+                    f"{str(signed)[:80]!r}; V2 signs parameters only, so the header must match them or be "
+                    "left out",
+                )
+        return action, version, None
+
     def _serve_api(self, path: str) -> None:
         ims = self.server.ims
         request_id = new_request_id()
@@ -327,18 +429,19 @@ class ApiHandler(_JsonHandler):
             query = _parse_pairs(urlsplit(self.path).query, "query string")
         except InvalidParameter as error:
             query, query_error = [], error
-        action = self.headers.get("x-acs-action") or dict(query).get("Action") or ""
+        action, version, route_error = self._route(query)
         stat_key = action if action in ACTIONS else INVALID_ACTION_STAT
         ims.stats.called(stat_key)
         try:
             if query_error is not None:
                 raise query_error
+            if route_error is not None:
+                raise route_error
             body = self.read_limited_body()
             if path != "/":
                 raise InvalidAction(f"The path must be '/', got {path[:100]!r}.")
             if self.command not in ("GET", "POST"):
                 raise UnsupportedHttpMethod(self.command)
-            version = self.headers.get("x-acs-version") or dict(query).get("Version")
             if action not in OPERATIONS or version != API_VERSION:
                 raise InvalidAction(
                     f"Action {action[:80]!r}, version {str(version)[:20]!r}; expected {API_VERSION}."
@@ -594,6 +697,7 @@ class LocalIms:
         self._admin: _TrackingServer | None = None
         self._threads: list[threading.Thread] = []
         self._stopped = threading.Event()
+        self._data_lock = DataDirectoryLock(self.data_dir)
         self.host_id = "ims-local"
 
     @property
@@ -631,7 +735,10 @@ class LocalIms:
         }
 
     def start(self) -> None:
+        """Lock the data directory (``DataDirectoryInUse`` when another server holds it), open the state,
+        bind both listeners, resume jobs."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._data_lock.acquire()
         self.db = Database(self.data_dir / DATABASE_FILE_NAME)
         self.callbacks = CallbackSender(user_id=self.config.user_id)
         backend = Backend(self.db, self.data_dir, events=self.callbacks)
@@ -644,6 +751,8 @@ class LocalIms:
         self._admin = _TrackingServer(("127.0.0.1", self.config.admin_port), AdminHandler, self)
         self.host_id = f"{_display_host(self.config.host)}:{self.port}"
         backend.public_base_url = self.endpoint
+        self.callbacks.own_ports = frozenset({self.port, self.admin_port})
+        self._data_lock.describe(endpoint=self.endpoint)
         for name, server in (("ims-api", self._api), ("ims-admin", self._admin)):
             thread = threading.Thread(target=server.serve_forever, name=name, kwargs={"poll_interval": 0.05})
             thread.daemon = True
@@ -680,6 +789,7 @@ class LocalIms:
             self.callbacks.close()
         if self.db is not None:
             self.db.close()
+        self._data_lock.release()  # last: nothing of this server touches the directory after it
 
     def __enter__(self) -> LocalIms:
         self.start()

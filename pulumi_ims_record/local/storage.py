@@ -48,10 +48,11 @@ class UnsafeObjectKeyError(ValueError):
 
 
 def validate_bucket_name(name: str) -> str | None:
-    """Why ``name`` is not an OSS bucket name (3-63 lowercase letters, digits and ``-``), or None."""
+    """Why ``name`` is not a bucket directory name (an OSS bucket name, or a VOD storage location such as
+    ``outin-x.oss-cn-shanghai.aliyuncs.com``; neither can hold ``/`` or ``..``), or None."""
     if not isinstance(name, str):
         return "must be a string"
-    return rules.oss_bucket_rule(name)
+    return rules.vod_storage_rule(name)  # every OSS bucket name is also a valid first label
 
 
 def bucket_dir(data_dir: Path, bucket: str) -> Path:
@@ -75,12 +76,17 @@ def safe_object_path(bucket_directory: Path, key: str) -> Path:
     """The filesystem path of ``key`` inside ``bucket_directory``.
 
     Refuses (:class:`UnsafeObjectKeyError`) keys with ``..``, absolute keys, backslashes, NUL or control
-    characters, and keys whose existing path components are symlinks that lead outside the bucket directory.
+    characters, keys whose existing path components are symlinks that lead outside the bucket directory, and
+    a bucket directory that is itself a symlink (it would carry every key with it to somewhere else).
     """
     error = validate_object_key(key)
     if error is not None:
         raise UnsafeObjectKeyError(f"unsafe object key {key!r}: {error}")
-    root = Path(bucket_directory).resolve()
+    bucket_directory = Path(bucket_directory)
+    root = bucket_directory.resolve()
+    # The folder that holds the buckets may be a link (a data directory moved elsewhere); a bucket may not.
+    if root != bucket_directory.parent.resolve() / bucket_directory.name:
+        raise UnsafeObjectKeyError(f"the bucket directory {bucket_directory} is a symlink; refused")
     candidate = root.joinpath(*key.split("/"))
     # resolve() follows every symlink that already exists along the way, including the last component.
     resolved = candidate.resolve()

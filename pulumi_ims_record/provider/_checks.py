@@ -264,7 +264,8 @@ def check_record_output(failures: Failures, value: Any) -> Any:
     if entry is None:
         return value
     output_type = failures.choice("record_output.type", entry.get("type"), rules.OUTPUT_TYPES, "oss")
-    bucket_rule = rules.oss_bucket_rule if output_type == "oss" else rules.storage_name_rule
+    # A type unknown at preview gets the looser rule (every OSS bucket name is a valid VOD storage location).
+    bucket_rule = rules.bucket_rule(output_type) if isinstance(output_type, str) else rules.vod_storage_rule
     return _drop_none(
         {
             "type": output_type,

@@ -1,5 +1,5 @@
-"""Every program in examples/ previews under the CLI (through the language host); the quickstart goes up and
-is destroyed.
+"""Every program in examples/ previews under the CLI (through the language host); the quickstart and the
+vod-output example (with a real stream) go up and are destroyed.
 
 Each example runs from a copy in tmp_path (its stack files never land in the repository), with a stack config
 that keeps it local: no `alicloud.oss.Bucket` (its provider plugin cannot be downloaded here), streams on
@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML, a dependency of pulumi
 
-from tests.conftest import REPO_ROOT
+from pulumi_ims_record.local.teststream import TestStream
+from tests.conftest import REPO_ROOT, wait_until
 
 from .conftest import Engine
 
@@ -62,12 +63,14 @@ def test_every_example_has_a_local_config_here() -> None:
     assert sorted(LOCAL_CONFIG) == example_names()
 
 
-def copy_example(engine: Engine, name: str, stack: str) -> Path:
-    """The example in tmp_path with a ``Pulumi.<stack>.yaml`` holding LOCAL_CONFIG; returns its directory."""
+def copy_example(engine: Engine, name: str, stack: str, **overrides: Any) -> Path:
+    """The example in tmp_path with a ``Pulumi.<stack>.yaml`` holding LOCAL_CONFIG (and ``overrides``);
+    returns its directory."""
     directory = engine.root / "examples" / name
     shutil.copytree(EXAMPLES / name, directory, ignore=shutil.ignore_patterns("Pulumi.*.yaml", "__pycache__"))
     project = yaml.safe_load((directory / "Pulumi.yaml").read_text())["name"]
-    config: dict[str, Any] = {f"{project}:{key}": value for key, value in LOCAL_CONFIG[name].items()}
+    settings = {**LOCAL_CONFIG[name], **overrides}
+    config: dict[str, Any] = {f"{project}:{key}": value for key, value in settings.items()}
     config.update(engine.config())
     (directory / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
     engine.cli(["stack", "init", stack], cwd=directory)
@@ -110,3 +113,27 @@ def test_quickstart_goes_up_and_is_destroyed(engine: Engine) -> None:
     with engine.client() as client:
         templates = [item.template_id for item in client.iter_live_record_templates(type="custom")]
     assert template_id not in templates
+
+
+@pytest.mark.recording
+def test_vod_output_goes_up_and_records_into_its_storage_location(engine: Engine) -> None:
+    # The example as its README runs it: a VOD storage location as the bucket, waiting for "started".
+    location = LOCAL_CONFIG["vod-output"]["vodStorageLocation"]
+    with TestStream(name="vod") as stream:
+        directory = copy_example(engine, "vod-output", "vod", streamUrl=stream.url)
+
+        engine.cli(["up", "--yes", "--skip-preview", "--stack", "vod"], cwd=directory)
+
+        status = engine.cli(["stack", "output", "status", "--stack", "vod"], cwd=directory).stdout.strip()
+        assert status == "started"
+        job_id = engine.cli(["stack", "output", "job_id", "--stack", "vod"], cwd=directory).stdout.strip()
+        with engine.client() as client:
+            files = wait_until(
+                lambda: list(client.iter_live_record_files(job_ids=[job_id])),
+                timeout=120,
+                interval=1,
+                message="a recording of the vod-output job",
+            )
+        assert files[0].record_url and f"/_buckets/{location}/" in files[0].record_url
+        assert any((engine.ims.data_dir / "buckets" / location).rglob("*.ts"))
+        engine.cli(["destroy", "--yes", "--skip-preview", "--stack", "vod"], cwd=directory)

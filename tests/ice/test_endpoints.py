@@ -68,6 +68,9 @@ def test_explicit_endpoints(given: str, base_url: str, host: str) -> None:
         ("https://user:pw@host", "no path"),
         ("https://host?x=1", "no path"),
         ("https://bad host", "not a valid"),
+        ("https://[::1", "not a valid"),  # urlsplit raises ValueError: still a ConfigurationError
+        ("http://127.0.0.1:99999", "not a valid"),
+        ("127.0.0.1:abc", "not a valid"),
     ],
 )
 def test_bad_endpoints_are_refused(given: str, complaint: str) -> None:

@@ -160,3 +160,48 @@ def test_server_posts_status_and_file_events_to_the_job_notify_url(
     assert file_event["RecordUrl"] == f"{server.ims.endpoint}/_buckets/notify-bucket/record/{job_id}/0.m3u8"
     final = next(b["MessageBody"] for b in bodies if b["MessageBody"].get("Status") == "paused")
     assert final["GaveUp"] is True
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "127.0.0.2", "[::1]", "0.0.0.0"])
+def test_a_notify_url_at_the_servers_own_admin_api_is_refused(server: RunningIms, host: str) -> None:
+    # The callback would POST the admin API's /stats/reset: counters must survive, and nothing is sent.
+    client = sdk_client(server.port)
+    client.list_live_record_jobs(m.ListLiveRecordJobsRequest())
+    job_id = client.submit_live_record_job(
+        m.SubmitLiveRecordJobRequest(
+            name="self-notify",
+            stream_input=m.SubmitLiveRecordJobRequestStreamInput(type="rtmp", url="rtmp://127.0.0.1/live/n"),
+            record_output=m.SubmitLiveRecordJobRequestRecordOutput(type="oss", bucket="notify-bucket"),
+            template_id="ims-system-m3u8",
+            notify_url=f"http://{host}:{server.ims.admin_port}/stats/reset",
+        )
+    ).body.job_id
+    server.backend.on_status(job_id, "started")
+    callbacks = server.ims.callbacks
+    assert callbacks is not None
+    assert callbacks.wait_idle(30)
+    assert (callbacks.refused, callbacks.delivered) == (2, 0)  # "initial" at submit, then "started"
+    assert server.ims.stats.snapshot()["calls"] == {"ListLiveRecordJobs": 1, "SubmitLiveRecordJob": 1}
+
+
+def test_redirects_are_not_followed(receiver: Receiver) -> None:
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(307)
+            self.send_header("Location", receiver.url)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    bouncer = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=bouncer.serve_forever, daemon=True).start()
+    sender = CallbackSender(max_attempts=2, initial_backoff=0.01)
+    try:
+        sender.send(f"http://127.0.0.1:{bouncer.server_address[1]}/hook", "LiveRecordTaskStatus", {})
+        assert sender.wait_idle(30)
+    finally:
+        sender.close()
+        bouncer.shutdown()
+    assert (sender.failed, sender.delivered, receiver.attempts) == (1, 0, 0)

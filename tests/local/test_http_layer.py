@@ -443,3 +443,49 @@ def test_host_id_and_record_url_follow_the_host_header(server: RunningIms) -> No
         error = json.loads(connection.getresponse().read())
         connection.close()
         assert error["HostId"] == host_id
+
+
+# --- protocol errors and strict parsing (what a front proxy would refuse) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "detail"),
+    [
+        (b"GARBAGE\r\n\r\n", 400, "Bad request line"),
+        (b"GET /\r\n\r\n", 400, "Bad request line"),  # HTTP/0.9
+        (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "not supported"),
+        (b"GET / HTTP/1.2\r\nHost: x\r\n\r\n", 505, "not supported"),
+        (b"GET / FTP/1.1\r\nHost: x\r\n\r\n", 400, "protocol"),
+        (b"\x16\x03\x01\x02\x00\x01\x00 \x01\xfc\x03 \x03\r\n\r\n", 400, "Bad request line"),  # TLS
+        (b"GET / HTTP/1.1\nHost: x\n\n", 400, "CRLF"),
+        (b"GET / HTTP/1.1\r\nHost: x\nX-A: 1\r\n\r\n", 400, "CRLF"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n", 400, "Name: value"),
+        (b"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400, "Name: value"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  folded\r\n\r\n", 400, "obs-fold"),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "Host"),
+    ],
+    ids=[
+        "garbage",
+        "http-0.9",
+        "http-2",
+        "http-1.2",
+        "not-http",
+        "tls-hello",
+        "bare-lf",
+        "bare-lf-in-headers",
+        "no-colon",
+        "space-before-colon",
+        "folded",
+        "two-hosts",
+    ],
+)
+def test_protocol_errors_get_a_status_line_and_close(
+    server: RunningIms, request_bytes: bytes, status: int, detail: str
+) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+        connection.sendall(request_bytes)
+        answer = read_answer(connection)  # http.client: fails on a bare body without a status line
+    assert answer[0] == status, answer
+    assert detail in answer[1]["Message"]
+    assert answer[2], "the connection stays open after a protocol error"
+    still_serving(server)

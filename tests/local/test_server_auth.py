@@ -12,7 +12,15 @@ from alibabacloud_tea_openapi.exceptions import ClientException
 
 from pulumi_ims_record.ice import _signing
 
-from .conftest import DEFAULT_KEY_ID, DEFAULT_SECRET, RunningIms, SignedCall, form_body, sdk_client
+from .conftest import (
+    DEFAULT_KEY_ID,
+    DEFAULT_SECRET,
+    M3U8_FORMAT,
+    RunningIms,
+    SignedCall,
+    form_body,
+    sdk_client,
+)
 
 
 def utc(offset: timedelta = timedelta()) -> str:
@@ -139,7 +147,9 @@ def test_missing_nonce_is_missing_parameter(server: RunningIms) -> None:
     assert "x-acs-signature-nonce" in response.json()["Message"]
 
 
-def v2_call(port: int, params: dict[str, str], *, secret: str = DEFAULT_SECRET) -> httpx.Response:
+def v2_call(
+    port: int, params: dict[str, str], *, secret: str = DEFAULT_SECRET, headers: dict[str, str] | None = None
+) -> httpx.Response:
     signed = {
         "Format": "json",
         "Version": "2020-11-09",
@@ -151,7 +161,7 @@ def v2_call(port: int, params: dict[str, str], *, secret: str = DEFAULT_SECRET) 
         **params,
     }
     signed["Signature"] = _signing.v2_signature(secret, _signing.v2_string_to_sign("GET", signed))
-    return httpx.get(f"http://127.0.0.1:{port}/", params=signed, timeout=30.0)
+    return httpx.get(f"http://127.0.0.1:{port}/", params=signed, headers=headers, timeout=30.0)
 
 
 def test_v2_signature_checks(server: RunningIms) -> None:
@@ -189,3 +199,46 @@ def test_no_error_ever_echoes_a_secret_or_token(server: RunningIms) -> None:
         assert response.status_code >= 400
         for secret in (DEFAULT_SECRET, "sts-secret", "sts-token-123", "wrong"):
             assert secret not in response.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x-acs-action": "DeleteLiveRecordTemplate"},
+        {"x-acs-version": "2017-01-01"},
+        {"x-acs-action": "DeleteLiveRecordTemplate", "x-acs-version": "2020-11-09"},
+    ],
+    ids=["action", "version", "action-with-right-version"],
+)
+def test_v2_runs_the_signed_action_and_refuses_headers_that_disagree(
+    server: RunningIms, headers: dict[str, str]
+) -> None:
+    template_id = server.backend.create_template("kept", [M3U8_FORMAT]).template_id
+    get = {"Action": "GetLiveRecordTemplate", "TemplateId": template_id}
+    answer = v2_call(server.port, get, headers=headers)
+    assert code_of(answer) == (400, "InvalidParameter")
+    assert "V2-signed parameter" in answer.json()["Message"]
+    assert server.backend.get_template(template_id).name == "kept"
+    # Headers that agree with the signed parameters are harmless.
+    agreeing = {"x-acs-action": "GetLiveRecordTemplate", "x-acs-version": "2020-11-09"}
+    assert v2_call(server.port, get, headers=agreeing).json()["RecordTemplate"]["Name"] == "kept"
+
+
+def test_v2_routes_on_the_first_signed_action_like_every_parameter(server: RunningIms) -> None:
+    template_id = server.backend.create_template("kept", [M3U8_FORMAT]).template_id
+    signed = {
+        "Format": "json",
+        "Version": "2020-11-09",
+        "AccessKeyId": DEFAULT_KEY_ID,
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "SignatureNonce": uuid.uuid4().hex,
+        "Timestamp": utc(),
+        "TemplateId": template_id,
+    }
+    pairs = [("Action", "GetLiveRecordTemplate"), *signed.items(), ("Action", "DeleteLiveRecordTemplate")]
+    signature = _signing.v2_signature(DEFAULT_SECRET, _signing.v2_string_to_sign("GET", pairs))
+    answer = httpx.get(f"http://127.0.0.1:{server.port}/", params=[*pairs, ("Signature", signature)])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["RecordTemplate"]["Name"] == "kept"
+    assert server.backend.get_template(template_id).name == "kept"

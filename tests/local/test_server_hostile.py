@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from pulumi_ims_record.local import storage
 
 from .conftest import M3U8_FORMAT, RunningIms, SignedCall, form_body, json_text
 
@@ -142,8 +145,46 @@ def test_malformed_json_and_missing_parameters(server: RunningIms) -> None:
         ({"RecordOutput": json_text({"Type": "oss", "Bucket": "ab"})}, "InvalidParameter", "Bucket"),
         ({"RecordOutput": json_text({"Type": "oss", "Bucket": "b" * 64})}, "InvalidParameter", "Bucket"),
         ({"RecordOutput": json_text({"Type": "oss", "Bucket": "a/b"})}, "InvalidParameter", "Bucket"),
+        (
+            {"RecordOutput": json_text({"Type": "oss", "Bucket": "outin-1.oss.aliyuncs.com"})},
+            "InvalidParameter",
+            "Bucket",
+        ),
+        (
+            {"RecordOutput": json_text({"Type": "vod", "Bucket": "outin/../../x"})},
+            "InvalidParameter",
+            "Bucket",
+        ),
+        ({"RecordOutput": json_text({"Type": "vod", "Bucket": "outin-1..x"})}, "InvalidParameter", "Bucket"),
         ({"NotifyUrl": "file:///etc/passwd"}, "InvalidParameter", "NotifyUrl"),
         ({"TemplateId": "t" * 5000}, "InvalidParameter", "TemplateId"),
+        # Unparseable URLs (urlsplit raises) and out-of-range ports are the rule's 400, not a 500.
+        (
+            {"StreamInput": json_text({"Type": "rtmp", "Url": "rtmp://[::1/live/x"})},
+            "InvalidParameter",
+            "Url",
+        ),
+        (
+            {"StreamInput": json_text({"Type": "rtmp", "Url": "rtmp://h:99999/live/s"})},
+            "InvalidParameter",
+            "Url",
+        ),
+        (
+            {"StreamInput": json_text({"Type": "rtmp", "Url": "rtmp://h:abc/live/s"})},
+            "InvalidParameter",
+            "Url",
+        ),
+        ({"NotifyUrl": "http://[::1/hook"}, "InvalidParameter", "NotifyUrl"),
+        ({"NotifyUrl": "http://example.com:70000/hook"}, "InvalidParameter", "NotifyUrl"),
+        (
+            {
+                "RecordOutput": json_text(
+                    {"Type": "oss", "Bucket": "b-1", "Endpoint": "oss.example.com:99999"}
+                )
+            },
+            "InvalidParameter",
+            "Endpoint",
+        ),
     ],
 )
 def test_invalid_submit_parameters(
@@ -285,7 +326,8 @@ def test_oversized_query_and_garbage_requests_do_not_stop_the_server(server: Run
         answer = b""
         while chunk := connection.recv(65536):
             answer += chunk
-        # A request line without a version is answered HTTP/0.9-style: the JSON body only, then close.
+        # A request line without a version gets a status line too (never a bare HTTP/0.9 body), then close.
+        assert answer.startswith(b"HTTP/1.1 400 ")
         assert b'"Code":"BadRequest"' in answer
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
         connection.sendall(b"GET /?" + b"a" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -333,3 +375,24 @@ def test_bucket_playback_never_leaves_the_bucket(server: RunningIms) -> None:
         response = httpx.get(base + path)
         assert response.status_code == 404, path
         assert "do not serve" not in response.text
+
+
+def test_a_bucket_directory_that_is_a_symlink_is_neither_served_nor_written(
+    server: RunningIms, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "record").mkdir(parents=True)
+    (elsewhere / "record" / "a.m3u8").write_text("outside the data directory")
+    buckets = server.ims.data_dir / "buckets"
+    buckets.mkdir(exist_ok=True)
+    (buckets / "linked-bucket").symlink_to(elsewhere, target_is_directory=True)
+
+    response = httpx.get(f"http://127.0.0.1:{server.port}/_buckets/linked-bucket/record/a.m3u8")
+    assert response.status_code == 404
+    assert "outside" not in response.text
+    with pytest.raises(storage.UnsafeObjectKeyError, match="symlink"):
+        storage.safe_object_path(buckets / "linked-bucket", "record/b.ts")
+    # A data directory reached through a link is fine: only the bucket level is checked.
+    (tmp_path / "data-link").symlink_to(server.ims.data_dir, target_is_directory=True)
+    (buckets / "real-bucket").mkdir()
+    assert storage.safe_object_path(tmp_path / "data-link" / "buckets" / "real-bucket", "a.ts").name == "a.ts"

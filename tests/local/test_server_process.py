@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from alibabacloud_ice20201109 import models as m
 
+from pulumi_ims_record.local import DataDirectoryInUse, LocalIms, ServerConfig
 from pulumi_ims_record.local.__main__ import config_from_args
 
 from .conftest import M3U8_FORMAT, sdk_client, sdk_record_formats
@@ -118,3 +121,46 @@ def test_defaults_and_bad_options(monkeypatch: pytest.MonkeyPatch) -> None:
     for bad in (["--access-key", "no-colon"], ["--error-rate", "Nope=0.1"], ["--pull-timeout", "0"]):
         with pytest.raises(SystemExit):
             config_from_args(bad)
+
+
+def test_a_second_server_on_the_same_data_directory_exits_at_once_naming_the_first(
+    start_local_ims: Any,
+) -> None:
+    first = start_local_ims(["--pull-timeout", "600"])
+    second = subprocess.run(
+        [sys.executable, "-m", "pulumi_ims_record.local", "--port", "0", "--data-dir", str(first.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 1, second.stderr
+    message = second.stderr.strip().splitlines()[-1]
+    assert message == (
+        f"ims-local: cannot start: the data directory {first.data_dir} is in use by another local IMS "
+        f"(PID {first.process.pid}, {first.endpoint}); stop that one or pass another --data-dir"
+    )
+    assert "Local IMS ready" not in second.stdout
+    # The first one never noticed: it still serves, and its jobs were not resumed by anyone else.
+    assert sdk_client(port_of(first.endpoint)).list_live_record_jobs(m.ListLiveRecordJobsRequest()).body
+
+    # kill -9 leaves no stale lock: the kernel released it with the process.
+    os.killpg(first.process.pid, signal.SIGKILL)
+    first.process.wait(timeout=30)
+    first.stop()
+    third = start_local_ims()
+    assert third.data_dir == first.data_dir
+    assert sdk_client(port_of(third.endpoint)).list_live_record_jobs(m.ListLiveRecordJobsRequest()).body
+
+
+def test_an_embedded_server_locks_its_data_directory_until_stopped(tmp_path: Path) -> None:
+    first = LocalIms(ServerConfig(data_dir=tmp_path, port=0, admin_port=0))
+    first.start()
+    try:
+        second = LocalIms(ServerConfig(data_dir=tmp_path, port=0, admin_port=0))
+        with pytest.raises(DataDirectoryInUse, match=f"PID {os.getpid()}, {first.endpoint}"):
+            second.start()
+        second.stop()
+    finally:
+        first.stop()
+    with LocalIms(ServerConfig(data_dir=tmp_path, port=0, admin_port=0)) as third:
+        assert third.port
