@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import SplitResult, urlsplit
 
 # --- enums --------------------------------------------------------------------------------------------------
@@ -62,6 +62,8 @@ SLICE_PREFIX_REQUIRED = (("UnixTimestamp",), ("Sequence",))
 PREFIX_VARIABLE = re.compile(r"\{([^{}]*)\}")
 """A ``{Name}`` variable in a prefix (the local recorder expands prefixes with the same pattern)."""
 
+UTC_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_UTC_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _OSS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _VOD_STORAGE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9](\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
@@ -71,6 +73,17 @@ _ENDPOINT_RULE = (
     "must be a host name like oss-cn-shanghai.aliyuncs.com (optionally with http:// or https:// and a port "
     "from 1 to 65535)"
 )
+
+
+def parse_utc_time(value: str) -> datetime | None:
+    """A time in the API's one form, ``2022-07-20T02:48:58Z`` (ASCII digits, upper-case T and Z), or None.
+    (``strptime`` alone would also take lower-case letters and other scripts' digits.)"""
+    if not _UTC_TIME.fullmatch(value):
+        return None
+    try:
+        return datetime.strptime(value, UTC_TIME_FORMAT).replace(tzinfo=timezone.utc)
+    except ValueError:  # the right shape, an impossible date (month 13)
+        return None
 
 
 def has_control_characters(value: str) -> bool:

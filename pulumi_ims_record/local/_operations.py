@@ -16,9 +16,9 @@ from typing import Any
 
 from pulumi_ims_record.local._records import Job, RecordFile, Template
 from pulumi_ims_record.local.exceptions import InvalidParameter
-from pulumi_ims_record.local.models import Backend, record_output_json
+from pulumi_ims_record.local.models import Backend, FormText, record_output_json
 
-_INDEX = re.compile(r"[1-9]\d{0,5}")
+_INDEX = re.compile(r"[1-9][0-9]{0,5}")
 MAX_FLATTENED_ITEMS = 1000
 
 
@@ -33,7 +33,8 @@ class Params:
             self._values.setdefault(name, value)
 
     def scalar(self, name: str) -> str | None:
-        return self._values.get(name)
+        value = self._values.get(name)
+        return None if value is None else FormText(value)
 
     def boolean(self, name: str) -> bool | None:
         value = self._values.get(name)
@@ -53,9 +54,18 @@ class Params:
             raise InvalidParameter(name, f"malformed JSON ({detail})") from None
 
     def _flattened(self, name: str) -> dict[str, str]:
-        """``{rest: value}`` for every ``name.rest`` key."""
+        """``{rest: value}`` for every ``name.rest`` key (values as ``FormText``); refuses ``name`` given both
+        as one value and flattened."""
         prefix = f"{name}."
-        return {key[len(prefix) :]: value for key, value in self._values.items() if key.startswith(prefix)}
+        flattened: dict[str, str] = {
+            key[len(prefix) :]: FormText(value)
+            for key, value in self._values.items()
+            if key.startswith(prefix)
+        }
+        if flattened and name in self._values:
+            # Two encodings of one parameter: neither silently wins.
+            raise InvalidParameter(name, f"give it either as one value or flattened as {name}.*, not both")
+        return flattened
 
     @staticmethod
     def _indexed(name: str, flattened: dict[str, str]) -> list[tuple[int, str, str]]:
@@ -72,10 +82,11 @@ class Params:
 
     def string_list(self, name: str) -> object:
         """``Name.1``, ``Name.2``, ... or ``Name`` as a JSON array (or one plain id); None when absent."""
+        flattened = self._flattened(name)
         if name in self._values:
             value = self._values[name]
             return self._json(name) if value.lstrip().startswith("[") else [value]
-        items = self._indexed(name, self._flattened(name))
+        items = self._indexed(name, flattened)
         if not items:
             return None
         if any(rest for _, rest, _ in items):
@@ -84,16 +95,17 @@ class Params:
 
     def json_object(self, name: str) -> object:
         """``Name`` as a JSON object string, or ``Name.Field`` flattened; None when absent."""
+        flattened = self._flattened(name)
         if name in self._values:
             return self._json(name) if self._values[name] != "" else ""
-        flattened = self._flattened(name)
         return flattened or None
 
     def json_object_list(self, name: str) -> object:
         """``Name`` as a JSON array string, or ``Name.N.Field`` flattened; None when absent."""
+        flattened = self._flattened(name)
         if name in self._values:
             return self._json(name) if self._values[name] != "" else ""
-        items = self._indexed(name, self._flattened(name))
+        items = self._indexed(name, flattened)
         if not items:
             return None
         grouped: dict[int, dict[str, str]] = {}

@@ -13,13 +13,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
-from pulumi_ims_record.ice import _signing
+from pulumi_ims_record.ice import _signing, rules
 from pulumi_ims_record.local.exceptions import AuthFailure, MissingParameter
 
 ALLOWED_SKEW_SECONDS = 15 * 60
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # Parameters of the V2 signature protocol, never business parameters.
 V2_PROTOCOL_PARAMETERS = frozenset(
     {
@@ -64,14 +62,13 @@ def _auth_error(code: str, message: str, status: int = 400) -> AuthFailure:
 
 
 def parse_acs_time(value: str, parameter: str) -> float:
-    try:
-        moment = datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=timezone.utc)
-    except ValueError:
+    moment = rules.parse_utc_time(value)
+    if moment is None:
         raise _auth_error(
             "InvalidTimeStamp.Format",
             f"Specified time stamp or date value is not well formatted: {parameter} must look like "
             "2022-07-20T02:48:58Z (UTC).",
-        ) from None
+        )
     return moment.timestamp()
 
 

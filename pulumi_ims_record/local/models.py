@@ -85,8 +85,12 @@ SYSTEM_TEMPLATES = (
     ),
 )
 
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_INT_TEXT = re.compile(r"[+-]?\d{1,18}")
+_INT_TEXT = re.compile(r"[+-]?[0-9]{1,18}")  # ASCII digits only: "１０" (full-width) is not a number here
+
+
+class FormText(str):
+    """A value that arrived as form or query text (a plain parameter, a flattened ``Name.N.Field``): there an
+    integer is a decimal string. Inside a JSON-encoded parameter an integer must be a JSON number."""
 
 
 class RecorderLike(Protocol):
@@ -122,7 +126,7 @@ class DeleteResult:
 
 
 def format_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime(_TIME_FORMAT)
+    return moment.astimezone(timezone.utc).strftime(rules.UTC_TIME_FORMAT)
 
 
 def utc_now() -> datetime:
@@ -170,17 +174,20 @@ def require_name(parameter: str, value: object) -> str:
 
 
 def optional_int(parameter: str, value: object, low: int, high: int) -> int | None:
-    """An integer given as a JSON number or a decimal string (flattened/query form); bools are refused."""
+    """An integer given as a JSON number, or as ASCII decimal text where the value is form text
+    (``FormText``); bools, strings inside JSON and other digits are refused."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         raise InvalidParameter(parameter, "must be an integer, got a boolean")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
+    elif isinstance(value, FormText) and _INT_TEXT.fullmatch(value.strip()):
         number = int(value.strip())
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
+    elif isinstance(value, str) and not isinstance(value, FormText):
+        raise InvalidParameter(parameter, f"must be a JSON number, not the string {value!r:.40}")
     else:
         raise InvalidParameter(parameter, f"must be an integer, got {value!r:.40}")
     if not low <= number <= high:
@@ -206,13 +213,10 @@ def optional_time(parameter: str, value: object) -> datetime | None:
         return None
     if not isinstance(value, str) or len(value) > 40:
         raise InvalidParameter(parameter, "must be a UTC time like 2022-07-20T02:48:58Z")
-    try:
-        moment = datetime.strptime(value, _TIME_FORMAT)
-    except ValueError:
-        raise InvalidParameter(
-            parameter, f"must be a UTC time like 2022-07-20T02:48:58Z, got {value!r}"
-        ) from None
-    return moment.replace(tzinfo=timezone.utc)
+    moment = rules.parse_utc_time(value)
+    if moment is None:
+        raise InvalidParameter(parameter, f"must be a UTC time like 2022-07-20T02:48:58Z, got {value!r}")
+    return moment
 
 
 def time_window(start: object, end: object, limit: timedelta) -> tuple[str | None, str | None]:

@@ -172,6 +172,9 @@ def test_v2_signature_checks(server: RunningIms) -> None:
     )
     stale = v2_call(server.port, {"Action": "ListLiveRecordJobs", "Timestamp": utc(timedelta(hours=-1))})
     assert code_of(stale) == (400, "InvalidTimeStamp.Expired")
+    for odd in (utc().lower(), utc().replace("2", "\uff12")):  # lower-case t/z, full-width digits
+        answer = v2_call(server.port, {"Action": "ListLiveRecordJobs", "Timestamp": odd})
+        assert code_of(answer) == (400, "InvalidTimeStamp.Format"), odd
     nonce = uuid.uuid4().hex
     assert v2_call(server.port, {"Action": "ListLiveRecordJobs", "SignatureNonce": nonce}).status_code == 200
     replay = v2_call(server.port, {"Action": "ListLiveRecordJobs", "SignatureNonce": nonce})

@@ -396,3 +396,43 @@ def test_a_bucket_directory_that_is_a_symlink_is_neither_served_nor_written(
     (tmp_path / "data-link").symlink_to(server.ims.data_dir, target_is_directory=True)
     (buckets / "real-bucket").mkdir()
     assert storage.safe_object_path(tmp_path / "data-link" / "buckets" / "real-bucket", "a.ts").name == "a.ts"
+
+
+def test_lenient_values_are_refused(server: RunningIms) -> None:
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The date in any form but the documented one (lower-case t/z; V2's full-width digits: test_server_auth).
+    answer = SignedCall(server.port, "ListLiveRecordJobs", date=now.lower()).send()
+    assert error(answer)[:2] == (400, "InvalidTimeStamp.Format")
+    # An integer inside JSON must be a JSON number; flattened form text stays decimal text.
+    as_string = create_template(server, [{**M3U8_FORMAT, "SliceDuration": "10"}])
+    status, code, message = error(as_string)
+    assert (status, code) == (400, "InvalidParameter")
+    assert "SliceDuration" in message and "JSON number" in message
+    flattened = post(
+        server,
+        "CreateLiveRecordTemplate",
+        {"Name": "flat", "RecordFormat.1.Format": "mp4", "RecordFormat.1.CycleDuration": "600"},
+    )
+    assert flattened.status_code == 200, flattened.text
+    # Other scripts' digits are not numbers, in values or in flattened indexes.
+    for action, query in (
+        ("ListLiveRecordJobs", [("PageSize", "１０")]),
+        ("ListLiveRecordJobs", [("PageNo", "٣")]),
+        ("ListLiveRecordFiles", [("JobIds.１", "x")]),
+    ):
+        answer = SignedCall(server.port, action, query=query).send()
+        assert error(answer)[:2] == (400, "InvalidParameter"), query
+    late = SignedCall(server.port, "ListLiveRecordJobs", query=[("StartTime", now.lower())]).send()
+    assert error(late)[:2] == (400, "InvalidParameter")
+    # One parameter in two encodings: refused, not "JSON wins".
+    both = post(
+        server,
+        "CreateLiveRecordTemplate",
+        {"Name": "both", "RecordFormat": json_text([M3U8_FORMAT]), "RecordFormat.1.Format": "mp4"},
+    )
+    status, code, message = error(both)
+    assert (status, code) == (400, "InvalidParameter")
+    assert "RecordFormat" in message and "not both" in message
+    still_serving(server)
