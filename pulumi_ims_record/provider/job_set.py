@@ -114,15 +114,22 @@ def check_job_set(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[s
         failures.add("jobs", "must be a list of jobs, each with a key and a stream_input")
     else:
         jobs = [_check_entry(failures, index, item, default_output) for index, item in enumerate(raw_jobs)]
-        first_index: dict[str, int] = {}
+        # Keys are compared case-insensitively: an entry's default name is its key, and the service finds
+        # jobs by name case-insensitively (ListLiveRecordJobs' Keyword), so "cam1" and "CAM1" would be two
+        # jobs no search tells apart; almost always a typo.
+        first_index: dict[str, tuple[int, str]] = {}
         for index, entry in enumerate(jobs):
             key = entry.get("key") if isinstance(entry, Mapping) else None
             if isinstance(key, str) and not is_unknown(key):
-                if key in first_index:
+                folded = key.casefold()
+                if folded in first_index:
+                    first, first_key = first_index[folded]
+                    how = "" if first_key == key else f" ({first_key!r}) but for letter case"
                     failures.add(
-                        f"jobs[{index}].key", f"duplicates jobs[{first_index[key]}].key: keys must be unique"
+                        f"jobs[{index}].key",
+                        f"duplicates jobs[{first}].key{how}: keys must be unique, ignoring case",
                     )
-                first_index.setdefault(key, index)
+                first_index.setdefault(folded, (index, key))
     inputs = {
         "jobs": jobs,
         "template_id": template_id,

@@ -154,6 +154,7 @@ def test_check_fills_defaults_and_names_each_failure_with_its_entry_path(
                 entry("d", stream_input={"url": "http://not-rtmp/x"}),
                 entry("a"),
                 {"stream_input": {"url": "rtmp://h/a/s"}, "colour": "red"},
+                entry("B"),  # its default name "B" and job "b" would be one name to the service's search
             ],
             concurrency=0,
         ),
@@ -162,7 +163,11 @@ def test_check_fills_defaults_and_names_each_failure_with_its_entry_path(
     paths = {path for path, _ in failures}
     assert "jobs[2].notify_url" in paths
     assert "jobs[3].stream_input.url" in paths
-    assert ("jobs[4].key", "duplicates jobs[0].key: keys must be unique") in failures
+    assert ("jobs[4].key", "duplicates jobs[0].key: keys must be unique, ignoring case") in failures
+    reasons = {f.property: f.reason for f in bad.failures}
+    assert reasons["jobs[6].key"] == (
+        "duplicates jobs[1].key ('b') but for letter case: keys must be unique, ignoring case"
+    )
     assert ("jobs[5].key", "is required") in failures
     assert "jobs[5].colour" in paths
     assert "concurrency" in paths
