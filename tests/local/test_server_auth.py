@@ -147,10 +147,9 @@ def test_missing_nonce_is_missing_parameter(server: RunningIms) -> None:
     assert "x-acs-signature-nonce" in response.json()["Message"]
 
 
-def v2_call(
-    port: int, params: dict[str, str], *, secret: str = DEFAULT_SECRET, headers: dict[str, str] | None = None
-) -> httpx.Response:
-    signed = {
+def v2_common() -> dict[str, str]:
+    """The parameters every V2 request signs besides its own (a fresh nonce and the current time)."""
+    return {
         "Format": "json",
         "Version": "2020-11-09",
         "AccessKeyId": DEFAULT_KEY_ID,
@@ -158,8 +157,13 @@ def v2_call(
         "SignatureVersion": "1.0",
         "SignatureNonce": uuid.uuid4().hex,
         "Timestamp": utc(),
-        **params,
     }
+
+
+def v2_call(
+    port: int, params: dict[str, str], *, secret: str = DEFAULT_SECRET, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    signed = {**v2_common(), **params}
     signed["Signature"] = _signing.v2_signature(secret, _signing.v2_string_to_sign("GET", signed))
     return httpx.get(f"http://127.0.0.1:{port}/", params=signed, headers=headers, timeout=30.0)
 
@@ -229,16 +233,7 @@ def test_v2_runs_the_signed_action_and_refuses_headers_that_disagree(
 
 def test_v2_routes_on_the_first_signed_action_like_every_parameter(server: RunningIms) -> None:
     template_id = server.backend.create_template("kept", [M3U8_FORMAT]).template_id
-    signed = {
-        "Format": "json",
-        "Version": "2020-11-09",
-        "AccessKeyId": DEFAULT_KEY_ID,
-        "SignatureMethod": "HMAC-SHA1",
-        "SignatureVersion": "1.0",
-        "SignatureNonce": uuid.uuid4().hex,
-        "Timestamp": utc(),
-        "TemplateId": template_id,
-    }
+    signed = {**v2_common(), "TemplateId": template_id}
     pairs = [("Action", "GetLiveRecordTemplate"), *signed.items(), ("Action", "DeleteLiveRecordTemplate")]
     signature = _signing.v2_signature(DEFAULT_SECRET, _signing.v2_string_to_sign("GET", pairs))
     answer = httpx.get(f"http://127.0.0.1:{server.port}/", params=[*pairs, ("Signature", signature)])
