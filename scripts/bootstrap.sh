@@ -148,9 +148,22 @@ install_script() {
 }
 link() { [[ "$(readlink "$2" 2>/dev/null)" == "$1" ]] || ln -sfn "$1" "$2"; }
 # The dynamic-provider plugin: the engine starts it for every pulumi-python resource. The PyPI wheel lacks it.
+# Like Pulumi's own script: the project's virtualenv (runtime.options.virtualenv, which the engine passes as
+# PULUMI_RUNTIME_VIRTUALENV, relative to the program directory it starts us in), else PULUMI_PYTHON_CMD, else
+# this checkout's venv.
 install_script "$TOOLS_BIN/pulumi-resource-pulumi-python" "#!/bin/sh
-# The Pulumi dynamic-provider plugin, installed by scripts/bootstrap.sh: serve pulumi.dynamic with the repo's venv.
-exec \"$VENV/bin/python\" -u -m pulumi.dynamic \"\$@\""
+# The Pulumi dynamic-provider plugin, installed by scripts/bootstrap.sh: serve pulumi.dynamic in the project's
+# Python environment.
+if [ -n \"\${PULUMI_RUNTIME_VIRTUALENV:-}\" ]; then
+    case \"\$PULUMI_RUNTIME_VIRTUALENV\" in /*) venv=\"\$PULUMI_RUNTIME_VIRTUALENV\" ;; *) venv=\"\$PWD/\$PULUMI_RUNTIME_VIRTUALENV\" ;; esac
+    if [ ! -x \"\$venv/bin/python\" ]; then
+        echo \"The project's virtual environment \$venv does not exist: run 'pulumi install'.\" >&2
+        exit 1
+    fi
+    PATH=\"\$venv/bin:\$PATH\"; export PATH; unset PYTHONHOME
+    exec \"\$venv/bin/python\" -u -m pulumi.dynamic \"\$@\"
+fi
+exec \"\${PULUMI_PYTHON_CMD:-$VENV/bin/python}\" -u -m pulumi.dynamic \"\$@\""
 # The language host for `runtime: python` projects, so plain `pulumi up` works and not only the Automation API (the
 # Go host is not served by the module proxy; scripts/language_host.py is a small Python stand-in).
 install_script "$TOOLS_BIN/pulumi-language-python" "#!/bin/sh
