@@ -106,5 +106,6 @@ def resolve_region(explicit: str | None, environ: Mapping[str, str] | None = Non
         "ALIBABA_CLOUD_REGION or ALICLOUD_REGION, or set region_id in the selected profile of "
         f"{config_file_path(environ)} (profile chosen by ALIBABA_CLOUD_PROFILE / ALICLOUD_PROFILE, "
         "else 'current'); "
-        "or pass endpoint=... to address a host directly"
+        "or pass endpoint=... to address a host directly",
+        setting="region",
     )

@@ -640,7 +640,8 @@ class DefaultCredentialsChain(_Source):
                 f"{_config.config_file_path(self._environ)} (aliyun configure), or set "
                 "ALIBABA_CLOUD_ROLE_ARN + ALIBABA_CLOUD_OIDC_PROVIDER_ARN + ALIBABA_CLOUD_OIDC_TOKEN_FILE, "
                 "or name the ECS instance role "
-                "in ALIBABA_CLOUD_ECS_METADATA, or pass credentials=Credentials(...)"
+                "in ALIBABA_CLOUD_ECS_METADATA, or pass credentials=Credentials(...)",
+                setting="credentials",
             )
         return credentials
 

@@ -34,7 +34,7 @@ class Endpoint:
 def regional_host(region: str, *, vpc: bool = False) -> str:
     """``ice.<region>.aliyuncs.com`` or, inside a VPC, ``ice-vpc.<region>.aliyuncs.com``."""
     if not _REGION.match(region):
-        raise ConfigurationError(f"region {region!r} is not a region id like 'cn-shanghai'")
+        raise ConfigurationError(f"region {region!r} is not a region id like 'cn-shanghai'", setting="region")
     return f"ice{'-vpc' if vpc else ''}.{region}.aliyuncs.com"
 
 
@@ -43,8 +43,14 @@ def resolve_endpoint(*, region: str | None, endpoint: str | None, vpc: bool = Fa
     ``http://127.0.0.1:PORT``), else the regional host over HTTPS."""
     if endpoint is None:
         if not region:
-            raise ConfigurationError("no region and no endpoint: cannot tell which host to call")
+            raise ConfigurationError(
+                "no region and no endpoint: cannot tell which host to call", setting="region"
+            )
         return Endpoint("https", regional_host(region, vpc=vpc))
+
+    def bad(problem: str) -> ConfigurationError:
+        return ConfigurationError(f"endpoint {endpoint!r}: {problem}", setting="endpoint")
+
     text = endpoint.strip()
     if "://" not in text:
         text = f"https://{text}"
@@ -52,19 +58,24 @@ def resolve_endpoint(*, region: str | None, endpoint: str | None, vpc: bool = Fa
         parts = urlsplit(text)
         port = parts.port
     except ValueError:  # an unclosed '[' or a port that is not a number from 0 to 65535
-        raise ConfigurationError(f"endpoint {endpoint!r}: not a valid https://host[:port]") from None
+        raise bad("not a valid https://host[:port]") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise ConfigurationError(f"endpoint {endpoint!r}: scheme must be https (or http for a loopback host)")
+        raise bad("scheme must be https (or http for a loopback host)")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigurationError(f"endpoint {endpoint!r}: give only a host and port, no path, query or user")
+        raise bad("give only a host and port, no path, query or user")
     host = parts.netloc.lower()
     if not host or not _HOST.match(host):
-        raise ConfigurationError(f"endpoint {endpoint!r}: {host!r} is not a valid host[:port]")
+        raise bad(f"{host!r} is not a valid host[:port]")
+    if "://" not in endpoint and (parts.hostname or "") in _LOOPBACK_HOSTS:
+        # Without a scheme https is assumed, and a local IMS answers TLS with "wrong version number".
+        raise bad(
+            f"no scheme, so https would be used; a local IMS speaks http: write http://{endpoint.strip()}"
+        )
     if scheme == "http" and (parts.hostname or "") not in _LOOPBACK_HOSTS:
         # Plain HTTP would expose the STS security token and the request to the network.
-        raise ConfigurationError(
-            f"endpoint {endpoint!r}: plain http is only accepted for a loopback host (127.0.0.1, localhost); "
+        raise bad(
+            "plain http is only accepted for a loopback host (127.0.0.1, localhost); "
             "use https:// for anything else"
         )
     # Drop a port that is the scheme's default: the SDK signs the host without it.

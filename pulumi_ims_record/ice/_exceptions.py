@@ -54,11 +54,21 @@ class IceError(Exception):
 
 
 class ConfigurationError(IceError):
-    """Raised before any request when no region, no usable endpoint or no credentials can be determined."""
+    """Raised before any request when no region, no usable endpoint or no credentials can be determined.
+
+    ``setting`` says which: ``"region"``, ``"endpoint"``, ``"credentials"``, or None (a client argument), so a
+    caller such as the Pulumi provider can say how *its* users set it."""
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
 
 
 class CredentialsError(ConfigurationError):
     """Raised when a configured credentials source fails (STS, ECS metadata, unreadable profile file)."""
+
+    def __init__(self, message: str, *, setting: str | None = "credentials") -> None:
+        super().__init__(message, setting=setting)
 
 
 # --- transport ----------------------------------------------------------------------------------------------

@@ -22,7 +22,9 @@ from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi_ims_record.ice import (
     ApiError,
     ConfigurationError,
+    ConnectError,
     Credentials,
+    CredentialsError,
     CredentialsProvider,
     DefaultCredentialsChain,
     IceClient,
@@ -71,6 +73,8 @@ class ProviderSettings:
     region: str | None = None
     endpoint: str | None = None
     config_credentials: Credentials | None = None
+    endpoint_source: str | None = None
+    """Where ``endpoint`` came from, for messages: the stack config key or the environment variable."""
 
     def __repr__(self) -> str:  # never show the credentials, not even masked
         has_credentials = self.config_credentials is not None
@@ -78,6 +82,31 @@ class ProviderSettings:
             f"ProviderSettings(region={self.region!r}, endpoint={self.endpoint!r}, "
             f"config_credentials={has_credentials})"
         )
+
+    def advice(self, error: ConfigurationError) -> str:
+        """``error`` (worded for callers of the Python client) said the way a Pulumi user sets things."""
+        if error.setting == "region":
+            return (
+                "no region: set it with `pulumi config set alicloud:region cn-shanghai` (or "
+                "ims-record:region), or ALIBABA_CLOUD_REGION_ID in the environment; for a local IMS set "
+                "`pulumi config set ims-record:endpoint http://127.0.0.1:8787` instead"
+            )
+        if error.setting == "credentials" and not isinstance(error, CredentialsError):
+            return (
+                "no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET in the "
+                "environment (or an aliyun CLI profile), or `pulumi config set alicloud:accessKey <id>` and "
+                "`pulumi config set --secret alicloud:secretKey <secret>`; a local IMS accepts "
+                "ims-local-key / ims-local-secret unless it was started with --access-key"
+            )
+        if error.setting == "endpoint" and self.endpoint_source:
+            return f"{error} (set by {self.endpoint_source})"
+        return str(error)
+
+    def unreachable(self) -> str:
+        """What to check when nothing answers."""
+        if self.endpoint_source:
+            return f"is the IMS at {self.endpoint} running? The endpoint is set by {self.endpoint_source}"
+        return "is the network up, and is the region right (alicloud:region)?"
 
     @classmethod
     def from_config(cls, config: Any, environ: Mapping[str, str] | None = None) -> ProviderSettings:
@@ -99,10 +128,19 @@ class ProviderSettings:
             if access_key and secret_key
             else None
         )
+        from_config = get("ims-record:endpoint")
+        from_environment = source.get(ENDPOINT_ENV_VAR, "").strip() or None
         return cls(
             region=get("ims-record:region") or get("alicloud:region"),
-            endpoint=get("ims-record:endpoint") or (source.get(ENDPOINT_ENV_VAR, "").strip() or None),
+            endpoint=from_config or from_environment,
             config_credentials=credentials,
+            endpoint_source=(
+                "the stack config ims-record:endpoint"
+                if from_config
+                else f"the environment variable {ENDPOINT_ENV_VAR}"
+                if from_environment
+                else None
+            ),
         )
 
 
@@ -124,7 +162,8 @@ class ChainThenConfigCredentials:
             return self._chain.get_credentials()
         except ConfigurationError as exc:
             raise ConfigurationError(
-                f"{exc}; or set the stack config alicloud:accessKey and alicloud:secretKey (as secrets)"
+                f"{exc}; or set the stack config alicloud:accessKey and alicloud:secretKey (as secrets)",
+                setting=exc.setting,
             ) from None
 
     def __repr__(self) -> str:
@@ -167,9 +206,13 @@ class ProviderBase(ResourceProvider):
         """The one client of this provider instance, created on first use (thread-safe)."""
         with self._lock:
             if self._client is None:
-                settings = self._settings or ProviderSettings.from_config(None)
+                settings = self.settings()
                 try:
                     self._client = self.new_client(settings)
+                except ConfigurationError as exc:
+                    raise ProviderError(
+                        f"{self.kind}: cannot set up the IMS client: {settings.advice(exc)}"
+                    ) from None
                 except IceError as exc:
                     raise ProviderError(f"{self.kind}: cannot set up the IMS client: {exc}") from None
             return self._client
@@ -194,9 +237,17 @@ class ProviderBase(ResourceProvider):
                 f"{exc.operation} failed: Code {exc.code or '(none)'}: {exc.message or '(no message)'} "
                 f"(HTTP {exc.status_code}, RequestId: {exc.request_id or 'unknown'})"
             )
+        elif isinstance(exc, ConfigurationError):
+            detail = self.settings().advice(exc)
+        elif isinstance(exc, ConnectError):
+            detail = f"{exc}; {self.settings().unreachable()}"
         else:
             detail = str(exc)
         raise ProviderError(f"{self.kind} {label}: {detail}") from None
+
+    def settings(self) -> ProviderSettings:
+        """The configured settings, or those of the environment alone when the engine never configured us."""
+        return self._settings or ProviderSettings.from_config(None)
 
     @staticmethod
     def warn(message: str) -> None:

@@ -3,6 +3,7 @@ the provider module stays free of ``pulumi_alicloud``; a pickled provider carrie
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +17,7 @@ from pulumi_ims_record.provider import (
     LiveRecordTemplateProvider,
     ProviderError,
     ProviderSettings,
+    _base,
 )
 from tests.conftest import REPO_ROOT, LocalIms
 
@@ -75,8 +77,56 @@ def test_endpoint_from_the_environment_reaches_the_local_ims(
 
 def test_no_region_and_no_endpoint_is_a_clear_error() -> None:
     provider = configured(LiveRecordJobProvider(), {})
-    with pytest.raises(ProviderError, match="cannot set up the IMS client: no region"):
+    with pytest.raises(ProviderError, match="cannot set up the IMS client: no region") as caught:
         provider.client()
+    # Said the way a Pulumi user sets it, not as the Python client's "pass region=...".
+    assert "`pulumi config set alicloud:region cn-shanghai`" in str(caught.value)
+    assert "region=..." not in str(caught.value)
+
+
+def test_no_credentials_names_the_environment_the_stack_config_and_the_local_keys(
+    local_ims: LocalIms,
+) -> None:
+    provider = configured(LiveRecordTemplateProvider(), {"ims-record:endpoint": local_ims.endpoint})
+    inputs = checked(provider, {"name": "t", "record_formats": [dict(HLS_FORMAT)]})
+    with pytest.raises(ProviderError, match="no credentials") as caught:
+        provider.create(inputs)
+    message = str(caught.value)
+    for expected in (
+        "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        "`pulumi config set --secret alicloud:secretKey <secret>`",
+        "ims-local-key / ims-local-secret",
+    ):
+        assert expected in message, message
+    assert "credentials=Credentials(" not in message
+
+
+def test_a_local_endpoint_without_a_scheme_says_to_write_http() -> None:
+    provider = configured(LiveRecordJobProvider(), {"ims-record:endpoint": "127.0.0.1:28787"})
+    with pytest.raises(ProviderError) as caught:
+        provider.client()
+    assert "write http://127.0.0.1:28787" in str(caught.value)
+    assert "set by the stack config ims-record:endpoint" in str(caught.value)
+
+
+def test_an_endpoint_nobody_answers_on_names_where_it_was_set(
+    local_ims: LocalIms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_base, "PROVIDER_MAX_RETRIES", 0)  # connection refused is retried; not for this test
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]  # nothing listens once the socket is closed
+    provider = configured(
+        LiveRecordTemplateProvider(),
+        local_config(local_ims, **{"ims-record:endpoint": f"http://127.0.0.1:{closed_port}"}),
+    )
+    inputs = checked(provider, {"name": "t", "record_formats": [dict(HLS_FORMAT)]})
+    with pytest.raises(ProviderError, match="could not connect") as caught:
+        provider.create(inputs)
+    assert (
+        f"is the IMS at http://127.0.0.1:{closed_port} running? The endpoint is set by the stack config "
+        "ims-record:endpoint"
+    ) in str(caught.value)
 
 
 def test_a_pickled_provider_carries_nothing_and_works_after_unpickling(local_ims: LocalIms) -> None:
