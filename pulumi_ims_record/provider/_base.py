@@ -251,8 +251,13 @@ class ProviderBase(ResourceProvider):
 
     @staticmethod
     def warn(message: str) -> None:
-        """The engine shows the provider's stderr to the user as a diagnostic."""
+        """Something the user must act on (the engine shows the provider's stderr as a diagnostic)."""
         print(f"warning: {message}", file=sys.stderr, flush=True)
+
+    @staticmethod
+    def notice(message: str) -> None:
+        """News that asks for nothing (what was done), shown the same way without the "warning:" label."""
+        print(message, file=sys.stderr, flush=True)
 
 
 def without_provider(props: Mapping[str, Any]) -> dict[str, Any]:

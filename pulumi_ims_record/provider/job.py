@@ -410,7 +410,7 @@ class LiveRecordJobProvider(ProviderBase):
                 f"DeleteLiveRecordFiles could not delete {len(failures)} of {len(record_ids)} "
                 f"recordings: {'; '.join(failures[:5])}",
             )
-        self.warn(
+        self.notice(
             f"{self.kind} {label}: deleted {len(record_ids)} recording file(s) (delete_recordings_on_destroy)"
         )
 

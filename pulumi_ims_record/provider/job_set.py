@@ -532,7 +532,7 @@ class LiveRecordJobSetProvider(ProviderBase):
                 f"DeleteLiveRecordFiles could not delete {len(failures)} of {len(record_ids)} "
                 f"recordings: {'; '.join(failures[:5])}",
             )
-        self.warn(
+        self.notice(
             f"{self.kind} {id_}: deleted {len(record_ids)} recording file(s) of {len(job_ids)} job(s) "
             "(delete_recordings_on_destroy)"
         )
