@@ -4,6 +4,8 @@ Imports only httpx and the standard library - never Pulumi. Everything public is
 modules behind it are private (httpx style).
 """
 
+from pulumi_ims_record.api import API_VERSION
+
 from ._client import IceClient
 from ._credentials import (
     Credentials,
@@ -53,7 +55,6 @@ from ._models import (
     SubmitLiveRecordJobResponse,
     UpdateLiveRecordTemplateResponse,
 )
-from ._wire import API_VERSION
 
 __all__ = [
     "API_VERSION",

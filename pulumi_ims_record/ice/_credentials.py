@@ -35,9 +35,10 @@ from typing import Any, NoReturn, Protocol, runtime_checkable
 
 import httpx
 
+from pulumi_ims_record.api.signing import v2_signature, v2_string_to_sign
+
 from . import _config
 from ._exceptions import ConfigurationError, CredentialsError
-from ._signing import v2_signature, v2_string_to_sign
 
 __all__ = [
     "Credentials",
@@ -609,11 +610,6 @@ class DefaultCredentialsChain(_Source):
         self._environ = environ
         self._lock = threading.Lock()
         self._chosen: _Source | None = None
-
-    @property
-    def chosen_source(self) -> str | None:
-        """Name of the source in use, once one was found."""
-        return self._chosen.name if self._chosen else None
 
     def load(self) -> Credentials | None:
         chosen = self._chosen

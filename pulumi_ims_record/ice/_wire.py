@@ -21,11 +21,12 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
+from pulumi_ims_record.api import API_VERSION
+from pulumi_ims_record.api.signing import sha256_hex, v3_sign_headers
+
 from ._credentials import Credentials
 from ._endpoints import Endpoint
-from ._signing import sha256_hex, v3_sign_headers
 
-API_VERSION = "2020-11-09"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 Params = list[tuple[str, str]]

@@ -13,7 +13,7 @@ TEMPLATE_TYPE_CUSTOM = "custom"
 STATUS_INITIAL = "initial"
 STATUS_STARTED = "started"
 STATUS_PAUSED = "paused"
-# The allowed values and defaults are in ``ice.rules`` (``JOB_STATUSES``, ``TEMPLATE_TYPES``, ...).
+# The allowed values and defaults are in ``api.rules`` (``JOB_STATUSES``, ``TEMPLATE_TYPES``, ...).
 
 
 @dataclass(frozen=True)

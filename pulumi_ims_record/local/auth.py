@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pulumi_ims_record.ice import _signing, rules
+from pulumi_ims_record.api import rules, signing
 from pulumi_ims_record.local.exceptions import AuthFailure, MissingParameter
 
 ALLOWED_SKEW_SECONDS = 15 * 60
@@ -102,10 +102,6 @@ class Authenticator:
         self._clock = clock
         self._nonces = NonceRegistry()
 
-    @property
-    def access_key_ids(self) -> list[str]:
-        return sorted(self._keys)
-
     def verify(self, request: SignedRequest) -> str:
         if "authorization" in request.headers:
             return self._verify_v3(request)
@@ -163,7 +159,7 @@ class Authenticator:
     # --- V3 -------------------------------------------------------------------------------------------------
 
     def _verify_v3(self, request: SignedRequest) -> str:
-        parsed = _signing.parse_v3_authorization(request.headers["authorization"])
+        parsed = signing.parse_v3_authorization(request.headers["authorization"])
         if parsed is None:
             raise _auth_error(
                 "IncompleteSignature",
@@ -186,21 +182,21 @@ class Authenticator:
         content_hash = request.headers.get("x-acs-content-sha256")
         if not content_hash:
             raise MissingParameter("x-acs-content-sha256")
-        if not hmac.compare_digest(content_hash.lower().encode(), _signing.sha256_hex(request.body).encode()):
+        if not hmac.compare_digest(content_hash.lower().encode(), signing.sha256_hex(request.body).encode()):
             raise _auth_error(
                 "SignatureDoesNotMatch",
                 "x-acs-content-sha256 does not match the SHA-256 of the request body.",
             )
-        canonical = _signing.v3_canonical_request(
+        canonical = signing.v3_canonical_request(
             method=request.method,
             query=list(request.query),
             headers=request.headers,
             signed_headers=signed_headers,
             payload_hash=content_hash,
         )
-        expected = _signing.v3_signature(key.secret, canonical)
+        expected = signing.v3_signature(key.secret, canonical)
         if not hmac.compare_digest(expected.encode(), signature.lower().encode()):
-            string_to_sign = f"{_signing.V3_ALGORITHM}\n{_signing.sha256_hex(canonical.encode())}"
+            string_to_sign = f"{signing.V3_ALGORITHM}\n{signing.sha256_hex(canonical.encode())}"
             raise _auth_error(
                 "SignatureDoesNotMatch",
                 "Specified signature is not matched with our calculation. server string to sign is:"
@@ -230,8 +226,8 @@ class Authenticator:
         key = self._key(values["AccessKeyId"])
         request_time = self._check_time(values["Timestamp"], "Timestamp")
         signed_params = [(name, value) for name, value in params if name != "Signature"]
-        string_to_sign = _signing.v2_string_to_sign(request.method, signed_params)
-        expected = _signing.v2_signature(key.secret, string_to_sign)
+        string_to_sign = signing.v2_string_to_sign(request.method, signed_params)
+        expected = signing.v2_signature(key.secret, string_to_sign)
         if not hmac.compare_digest(expected.encode(), values.get("Signature", "").encode()):
             raise _auth_error(
                 "SignatureDoesNotMatch", "Specified signature is not matched with our calculation."

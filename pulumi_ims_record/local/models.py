@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Protocol
 
-from pulumi_ims_record.ice import rules
+from pulumi_ims_record.api import rules
 from pulumi_ims_record.local import _bucket_files
 from pulumi_ims_record.local._records import (
     STATUS_INITIAL,
@@ -49,7 +49,7 @@ from pulumi_ims_record.local.recorder import FormatSpec, RecordedFile, Recording
 
 logger = logging.getLogger(__name__)
 
-# The API's value rules (enums, ranges, limits, prefixes, names, URLs) are in ``ice.rules``, shared with the
+# The API's value rules (enums, ranges, limits, prefixes, names, URLs) are in ``api.rules``, shared with the
 # provider's ``check``; this module applies them and answers with the API parameter's name.
 SYSTEM_TEMPLATE_TIME = "2020-11-09T00:00:00Z"
 _SYSTEM_HLS = TemplateFormat(
@@ -160,7 +160,7 @@ def optional_text(parameter: str, value: object, *, max_chars: int) -> str | Non
 
 
 def checked(parameter: str, value: str, rule: Callable[[str], str | None]) -> str:
-    """``value`` when it keeps the API rule (``ice.rules``), else InvalidParameter naming the parameter."""
+    """``value`` when it keeps the API rule (``api.rules``), else InvalidParameter naming the parameter."""
     problem = rule(value)
     if problem is not None:
         raise InvalidParameter(parameter, problem)

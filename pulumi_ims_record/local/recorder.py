@@ -38,7 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Protocol
 
-from pulumi_ims_record.ice import rules
+from pulumi_ims_record.api import rules
 from pulumi_ims_record.local import media, storage
 from pulumi_ims_record.local._rec_state import FormatState, JobState, PendingFile, RunState, Segment, Slice
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pulumi_ims_record.ice import API_VERSION
+from pulumi_ims_record.api import API_VERSION
 from pulumi_ims_record.local import storage
 from pulumi_ims_record.local._body import read_request_body
 from pulumi_ims_record.local._datalock import DataDirectoryLock

@@ -2,7 +2,7 @@
 expansion of ICE recording prefixes (``OssObjectPrefix`` / ``SliceOssObjectPrefix`` variables).
 
 Everything here is pure or touches only the filesystem. What a valid prefix, bucket name and object key are is
-written once in ``ice.rules`` (shared with the provider's ``check``); the backend validates with it and the
+written once in ``api.rules`` (shared with the provider's ``check``); the backend validates with it and the
 recorder writes only keys it accepts.
 
 Variable formats (the public docs name the variables but not all formats; see ``docs/recording.md``):
@@ -32,9 +32,9 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pulumi_ims_record.ice import rules
+from pulumi_ims_record.api import rules
 
-# The API's naming rules (prefix variables, lengths, bucket names, safe keys) live in ``ice.rules``, shared
+# The API's naming rules (prefix variables, lengths, bucket names, safe keys) live in ``api.rules``, shared
 # with the provider's ``check``; this module applies them to the filesystem.
 EXTENSIONS: Mapping[str, str] = {"m3u8": ".m3u8", "mp4": ".mp4", "flv": ".flv", "ts": ".ts"}
 
@@ -53,16 +53,6 @@ def validate_bucket_name(name: str) -> str | None:
     if not isinstance(name, str):
         return "must be a string"
     return rules.vod_storage_rule(name)  # every OSS bucket name is also a valid first label
-
-
-def bucket_dir(data_dir: Path, bucket: str) -> Path:
-    """``<data-dir>/buckets/<bucket>`` (not created). Raises :class:`UnsafeObjectKeyError` for an invalid
-    name.
-    """
-    error = validate_bucket_name(bucket)
-    if error is not None:
-        raise UnsafeObjectKeyError(f"bucket name {bucket!r} {error}")
-    return Path(data_dir) / "buckets" / bucket
 
 
 def validate_object_key(key: str) -> str | None:
@@ -155,23 +145,6 @@ def expand_prefix(prefix: str, values: Mapping[str, str]) -> str:
         return values[name]
 
     return rules.PREFIX_VARIABLE.sub(replace, prefix)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# validation (the backend answers InvalidParameter with these messages)
-
-
-def validate_oss_object_prefix(prefix: str) -> str | None:
-    """Why ``prefix`` is not a valid ``OssObjectPrefix`` (``ice.rules``), or None. The message starts with
-    the parameter name."""
-    problem = rules.oss_object_prefix_rule(prefix) if isinstance(prefix, str) else "must be a string"
-    return f"OssObjectPrefix {problem}" if problem else None
-
-
-def validate_slice_prefix(prefix: str) -> str | None:
-    """Why ``prefix`` is not a valid ``SliceOssObjectPrefix`` (``ice.rules``), or None."""
-    problem = rules.slice_prefix_rule(prefix) if isinstance(prefix, str) else "must be a string"
-    return f"SliceOssObjectPrefix {problem}" if problem else None
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 
 from pulumi.output import Unknown
 
-from pulumi_ims_record.ice import rules
+from pulumi_ims_record.api import rules
 
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
 PROVIDER_KEY = "__provider"

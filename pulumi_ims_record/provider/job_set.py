@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
+from pulumi_ims_record.api import rules
 from pulumi_ims_record.ice import (
     ApiError,
     IceClient,
@@ -39,7 +40,6 @@ from pulumi_ims_record.ice import (
     LiveRecordJob,
     NotFoundError,
     OutcomeUnknownError,
-    rules,
 )
 
 from ._base import ProviderBase, delete_record_files, differs, parse_api_time, without_provider

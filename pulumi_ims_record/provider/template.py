@@ -13,6 +13,7 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
+from pulumi_ims_record.api import rules
 from pulumi_ims_record.ice import (
     AuthorizationError,
     IceError,
@@ -20,7 +21,6 @@ from pulumi_ims_record.ice import (
     NotFoundError,
     OutcomeUnknownError,
     RecordFormat,
-    rules,
 )
 
 from ._base import ProviderBase, differs, parse_api_time, without_provider

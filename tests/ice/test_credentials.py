@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
+from pulumi_ims_record.api.signing import v2_signature, v2_string_to_sign
 from pulumi_ims_record.ice import (
     ConfigurationError,
     Credentials,
@@ -26,7 +27,6 @@ from pulumi_ims_record.ice import (
     StaticCredentialsProvider,
 )
 from pulumi_ims_record.ice._config import resolve_region
-from pulumi_ims_record.ice._signing import v2_signature, v2_string_to_sign
 
 from .conftest import Recorder, ok, write_profile_file
 

@@ -11,9 +11,7 @@ from alibabacloud_tea_openapi.utils import Utils as SdkUtils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pulumi_ims_record.ice import Credentials
-from pulumi_ims_record.ice._endpoints import Endpoint
-from pulumi_ims_record.ice._signing import (
+from pulumi_ims_record.api.signing import (
     EMPTY_BODY_SHA256,
     sha256_hex,
     v2_signature,
@@ -22,6 +20,8 @@ from pulumi_ims_record.ice._signing import (
     v3_sign_headers,
     v3_signature,
 )
+from pulumi_ims_record.ice import Credentials
+from pulumi_ims_record.ice._endpoints import Endpoint
 from pulumi_ims_record.ice._wire import build_request
 
 AK, SK = "YourAccessKeyId", "YourAccessKeySecret"

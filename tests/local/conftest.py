@@ -166,7 +166,7 @@ class SignedCall:
     def headers(self) -> dict[str, str]:
         from datetime import datetime, timezone
 
-        from pulumi_ims_record.ice import _signing
+        from pulumi_ims_record.api import signing
 
         headers = {
             "host": f"127.0.0.1:{self.port}",
@@ -174,7 +174,7 @@ class SignedCall:
             "x-acs-version": self.version,
             "x-acs-date": self.date or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "x-acs-signature-nonce": uuid.uuid4().hex if self.nonce is None else self.nonce,
-            "x-acs-content-sha256": _signing.sha256_hex(self.body),
+            "x-acs-content-sha256": signing.sha256_hex(self.body),
             **self.extra_headers,
         }
         if not headers["x-acs-signature-nonce"]:
@@ -183,15 +183,15 @@ class SignedCall:
             headers["content-type"] = self.content_type
         if self.token:
             headers["x-acs-security-token"] = self.token
-        canonical = _signing.v3_canonical_request(
+        canonical = signing.v3_canonical_request(
             method=self.method,
             query=self.query,
             headers=headers,
             signed_headers=list(headers),
             payload_hash=headers["x-acs-content-sha256"],
         )
-        signature = _signing.v3_signature(self.secret, canonical)
-        headers["authorization"] = _signing.v3_authorization(self.key_id, list(headers), signature)
+        signature = signing.v3_signature(self.secret, canonical)
+        headers["authorization"] = signing.v3_authorization(self.key_id, list(headers), signature)
         return headers
 
     def send(self, headers: dict[str, str] | None = None, body: bytes | None = None) -> httpx.Response:

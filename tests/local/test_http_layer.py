@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from pulumi_ims_record.ice import _signing
+from pulumi_ims_record.api import signing
 from pulumi_ims_record.local import _body
 from pulumi_ims_record.local.recorder import RecordedFile
 
@@ -46,8 +46,8 @@ def signed(
             ("SignatureNonce", uuid.uuid4().hex),
             ("Timestamp", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
         ]
-        signature = _signing.v2_signature(
-            DEFAULT_SECRET, _signing.v2_string_to_sign("POST", [*common, *query, *form])
+        signature = signing.v2_signature(
+            DEFAULT_SECRET, signing.v2_string_to_sign("POST", [*common, *query, *form])
         )
         headers = {"host": f"127.0.0.1:{port}"}
         if body:

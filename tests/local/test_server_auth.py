@@ -10,7 +10,7 @@ import pytest
 from alibabacloud_ice20201109 import models as m
 from alibabacloud_tea_openapi.exceptions import ClientException
 
-from pulumi_ims_record.ice import _signing
+from pulumi_ims_record.api import signing
 
 from .conftest import (
     DEFAULT_KEY_ID,
@@ -164,7 +164,7 @@ def v2_call(
     port: int, params: dict[str, str], *, secret: str = DEFAULT_SECRET, headers: dict[str, str] | None = None
 ) -> httpx.Response:
     signed = {**v2_common(), **params}
-    signed["Signature"] = _signing.v2_signature(secret, _signing.v2_string_to_sign("GET", signed))
+    signed["Signature"] = signing.v2_signature(secret, signing.v2_string_to_sign("GET", signed))
     return httpx.get(f"http://127.0.0.1:{port}/", params=signed, headers=headers, timeout=30.0)
 
 
@@ -235,7 +235,7 @@ def test_v2_routes_on_the_first_signed_action_like_every_parameter(server: Runni
     template_id = server.backend.create_template("kept", [M3U8_FORMAT]).template_id
     signed = {**v2_common(), "TemplateId": template_id}
     pairs = [("Action", "GetLiveRecordTemplate"), *signed.items(), ("Action", "DeleteLiveRecordTemplate")]
-    signature = _signing.v2_signature(DEFAULT_SECRET, _signing.v2_string_to_sign("GET", pairs))
+    signature = signing.v2_signature(DEFAULT_SECRET, signing.v2_string_to_sign("GET", pairs))
     answer = httpx.get(f"http://127.0.0.1:{server.port}/", params=[*pairs, ("Signature", signature)])
     assert answer.status_code == 200, answer.text
     assert answer.json()["RecordTemplate"]["Name"] == "kept"

@@ -1,4 +1,4 @@
-"""The provider's ``check`` and the local IMS refuse exactly the same values: both apply ``ice.rules``.
+"""The provider's ``check`` and the local IMS refuse exactly the same values: both apply ``api.rules``.
 
 Each value goes through ``check`` (preview) and through the local IMS backend (the service side, no HTTP).
 A value one side accepts and the other refuses would pass preview and then fail at ``pulumi up``, or be
