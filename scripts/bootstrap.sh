@@ -149,13 +149,22 @@ install_script() {
 link() { [[ "$(readlink "$2" 2>/dev/null)" == "$1" ]] || ln -sfn "$1" "$2"; }
 # The dynamic-provider plugin: the engine starts it for every pulumi-python resource. The PyPI wheel lacks it.
 # Like Pulumi's own script: the project's virtualenv (runtime.options.virtualenv, which the engine passes as
-# PULUMI_RUNTIME_VIRTUALENV, relative to the program directory it starts us in), else PULUMI_PYTHON_CMD, else
-# this checkout's venv.
+# PULUMI_RUNTIME_VIRTUALENV as written), else PULUMI_PYTHON_CMD, else this checkout's venv. The engine starts the
+# plugin in the program directory, which is below the project root when Pulumi.yaml has `main:` (the root
+# project's is examples/quickstart), while a relative virtualenv is relative to the root: so the nearest
+# directory, from the program directory up, that holds it.
 install_script "$TOOLS_BIN/pulumi-resource-pulumi-python" "#!/bin/sh
 # The Pulumi dynamic-provider plugin, installed by scripts/bootstrap.sh: serve pulumi.dynamic in the project's
 # Python environment.
 if [ -n \"\${PULUMI_RUNTIME_VIRTUALENV:-}\" ]; then
-    case \"\$PULUMI_RUNTIME_VIRTUALENV\" in /*) venv=\"\$PULUMI_RUNTIME_VIRTUALENV\" ;; *) venv=\"\$PWD/\$PULUMI_RUNTIME_VIRTUALENV\" ;; esac
+    case \"\$PULUMI_RUNTIME_VIRTUALENV\" in
+        /*) venv=\"\$PULUMI_RUNTIME_VIRTUALENV\" ;;
+        *)
+            dir=\"\$PWD\"
+            while [ ! -x \"\$dir/\$PULUMI_RUNTIME_VIRTUALENV/bin/python\" ] && [ \"\$dir\" != / ]; do dir=\$(dirname \"\$dir\"); done
+            [ -x \"\$dir/\$PULUMI_RUNTIME_VIRTUALENV/bin/python\" ] || dir=\"\$PWD\"
+            venv=\"\$dir/\$PULUMI_RUNTIME_VIRTUALENV\" ;;
+    esac
     if [ ! -x \"\$venv/bin/python\" ]; then
         echo \"The project's virtual environment \$venv does not exist: run 'pulumi install'.\" >&2
         exit 1

@@ -167,3 +167,23 @@ def test_a_missing_virtualenv_or_an_unsupported_toolchain_is_a_clear_error(engin
         result = pulumi(engine, project, "preview", check=False)
         assert result.returncode != 0
         assert message in result.stdout + result.stderr, (name, result.stdout, result.stderr)
+
+
+def test_a_relative_virtualenv_is_found_from_a_program_below_the_project_root(engine: Engine) -> None:
+    # `main: src` runs the program (and starts the dynamic provider) in src/, while the virtualenv is relative
+    # to the project root: the root project of this repository has exactly this shape (main:
+    # examples/quickstart, virtualenv: .venv). The checkout's venv serves as the project's venv here.
+    project = engine.root / "elsewhere" / "with-main"
+    (project / "src").mkdir(parents=True)
+    venv = os.path.relpath(REPO_ROOT / ".venv", project)
+    (project / "Pulumi.yaml").write_text(
+        f"name: with-main\nmain: src\nruntime:\n  name: python\n  options:\n    virtualenv: {venv}\n"
+    )
+    (project / "src" / "__main__.py").write_text(
+        "from pulumi_ims_record import LiveRecordTemplate, RecordFormatArgs\n"
+        "LiveRecordTemplate('mp4', record_formats=[RecordFormatArgs(format='mp4')])\n"
+    )
+    pulumi(engine, project, "stack", "init", "dev")
+    pulumi(engine, project, "config", "set", "ims-record:endpoint", engine.ims.endpoint)
+    preview = pulumi(engine, project, "preview").stdout  # check() runs in the provider the launcher started
+    assert "2 to create" in preview, preview
