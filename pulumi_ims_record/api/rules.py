@@ -19,8 +19,11 @@ from urllib.parse import SplitResult, urlsplit
 
 RECORD_FORMATS = ("m3u8", "mp4", "flv")
 STREAM_TYPES = ("rtmp",)
+DEFAULT_STREAM_TYPE = "rtmp"
 OUTPUT_TYPES = ("oss", "vod")
+DEFAULT_OUTPUT_TYPE = "oss"
 JOB_STATUSES = ("initial", "started", "paused")
+INITIAL_STATUS, STARTED_STATUS, PAUSED_STATUS = JOB_STATUSES
 TEMPLATE_TYPES = ("system", "custom")
 SORT_ORDERS = ("asc", "desc")
 

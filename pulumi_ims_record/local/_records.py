@@ -5,15 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from pulumi_ims_record.api import rules
+
 T = TypeVar("T")
 
 TEMPLATE_TYPE_SYSTEM = "system"
 TEMPLATE_TYPE_CUSTOM = "custom"
 
-STATUS_INITIAL = "initial"
-STATUS_STARTED = "started"
-STATUS_PAUSED = "paused"
-# The allowed values and defaults are in ``api.rules`` (``JOB_STATUSES``, ``TEMPLATE_TYPES``, ...).
+# The statuses, allowed values and defaults are written once in ``api.rules``.
+STATUS_INITIAL, STATUS_STARTED, STATUS_PAUSED = (
+    rules.INITIAL_STATUS,
+    rules.STARTED_STATUS,
+    rules.PAUSED_STATUS,
+)
 
 
 @dataclass(frozen=True)

@@ -252,7 +252,9 @@ def check_stream_input(failures: Failures, value: Any) -> Any:
     if entry is None:
         return value
     return {
-        "type": failures.choice("stream_input.type", entry.get("type"), rules.STREAM_TYPES, "rtmp"),
+        "type": failures.choice(
+            "stream_input.type", entry.get("type"), rules.STREAM_TYPES, rules.DEFAULT_STREAM_TYPE
+        ),
         "url": failures.string("stream_input.url", entry.get("url"), required=True, rule=rules.rtmp_url_rule),
     }
 
@@ -263,7 +265,9 @@ def check_record_output(failures: Failures, value: Any) -> Any:
     entry = failures.mapping("record_output", value, RECORD_OUTPUT_FIELDS)
     if entry is None:
         return value
-    output_type = failures.choice("record_output.type", entry.get("type"), rules.OUTPUT_TYPES, "oss")
+    output_type = failures.choice(
+        "record_output.type", entry.get("type"), rules.OUTPUT_TYPES, rules.DEFAULT_OUTPUT_TYPE
+    )
     # A type unknown at preview gets the looser rule (every OSS bucket name is a valid VOD storage location).
     bucket_rule = rules.bucket_rule(output_type) if isinstance(output_type, str) else rules.vod_storage_rule
     return _drop_none(

@@ -38,6 +38,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from pulumi_ims_record.api import rules
 from pulumi_ims_record.ice import (
     IceError,
     LiveRecordJob,
@@ -48,7 +49,14 @@ from pulumi_ims_record.ice import (
 )
 
 from ._base import ProviderBase, delete_record_files, differs, parse_api_time, without_provider
-from ._checks import JOB_API_INPUTS, JOB_BEHAVIOUR_INPUTS, JOB_INPUTS, check_job, is_unknown
+from ._checks import (
+    DEFAULT_WAIT_TIMEOUT,
+    JOB_API_INPUTS,
+    JOB_BEHAVIOUR_INPUTS,
+    JOB_INPUTS,
+    check_job,
+    is_unknown,
+)
 
 # --- schema: snake_case property → ice model field (PascalCase API names live in ice/) ---
 
@@ -63,7 +71,6 @@ CREATE_TIME_TOLERANCE = timedelta(seconds=2)
 keeps the stored time when the service's is this close, so refresh does not report a one-second drift."""
 LEFTOVER_PAGE_SIZE = 100
 LEFTOVER_PAGE_WORKERS = 8
-INITIAL_STATUS = "initial"
 
 ORIGIN_SUBMITTED = "submitted"
 ORIGIN_ADOPTED_BY_ID = "adopted_by_id"
@@ -72,12 +79,14 @@ ORIGIN_ADOPTED_AFTER_AMBIGUOUS = "adopted_after_ambiguous_submit"
 
 
 def stream_input_to_api(value: Mapping[str, Any]) -> StreamInput:
-    return StreamInput(url=str(value["url"]), type=str(value.get("type") or "rtmp"))
+    return StreamInput(url=str(value["url"]), type=str(value.get("type") or rules.DEFAULT_STREAM_TYPE))
 
 
 def record_output_to_api(value: Mapping[str, Any]) -> RecordOutput:
     return RecordOutput(
-        type=str(value.get("type") or "oss"), bucket=value.get("bucket"), endpoint=value.get("endpoint")
+        type=str(value.get("type") or rules.DEFAULT_OUTPUT_TYPE),
+        bucket=value.get("bucket"),
+        endpoint=value.get("endpoint"),
     )
 
 
@@ -232,7 +241,7 @@ class LiveRecordJobProvider(ProviderBase):
             record_output=record_output_to_api(inputs["record_output"]),
             template_id=template_id,
             template_name=self._template_name(template_id),
-            status=INITIAL_STATUS,
+            status=rules.INITIAL_STATUS,
         )
 
     def _template_name(self, template_id: str) -> str | None:
@@ -342,7 +351,7 @@ class LiveRecordJobProvider(ProviderBase):
         """Poll GetLiveRecordJob until the wanted status or the deadline (custom_timeouts never reach a
         dynamic provider, so the timeout is an input)."""
         wanted = inputs["wait_for_status"]
-        timeout = float(inputs.get("wait_timeout_seconds") or 300)
+        timeout = float(inputs.get("wait_timeout_seconds") or DEFAULT_WAIT_TIMEOUT)
         deadline = time.monotonic() + timeout
         while job.status != wanted:
             remaining = deadline - time.monotonic()

@@ -600,7 +600,7 @@ def _declared_job(job_id: str, wanted: Mapping[str, Any]) -> LiveRecordJob:
         record_output=record_output_to_api(wanted["record_output"]),
         template_id=str(wanted["template_id"]),
         template_name=None,
-        status="initial",
+        status=rules.INITIAL_STATUS,
     )
 
 
