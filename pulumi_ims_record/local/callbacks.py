@@ -13,6 +13,7 @@ there."""
 
 from __future__ import annotations
 
+import functools
 import heapq
 import ipaddress
 import itertools
@@ -60,15 +61,18 @@ def _post(url: str, payload: bytes, timeout: float) -> None:
         response.read()
 
 
+@functools.cache
+def _host_addresses() -> frozenset[str]:
+    """This host's own addresses, looked up once per process (not once per resolved callback address)."""
+    try:
+        return frozenset(str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None))
+    except OSError:
+        return frozenset()
+
+
 def _this_machine(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.is_loopback or ip.is_unspecified:
-        return True
-    try:
-        local = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
-    except OSError:
-        local = set()
-    return address in local
+    return ip.is_loopback or ip.is_unspecified or address in _host_addresses()
 
 
 def own_listener(url: str, own_ports: frozenset[int]) -> bool:
