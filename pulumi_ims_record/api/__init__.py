@@ -1,5 +1,6 @@
-"""The ICE API's own facts, standard library only: the version, the value rules (``rules``) and request
-signing (``signing``, pure functions over strings and bytes).
+"""The ICE API's own facts, standard library only: the version, one table per API object (``fields``: the
+only place an API field name is written), the value rules (``rules``) and request signing (``signing``, pure
+functions over strings and bytes).
 
 The ground floor of the package: the HTTP client (``ice``), the local IMS (``local``) and the providers
 (``provider``) all read these, and this package imports nothing of theirs, so the local IMS runs without

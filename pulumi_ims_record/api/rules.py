@@ -15,24 +15,34 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from urllib.parse import SplitResult, urlsplit
 
+from pulumi_ims_record.api.fields import (
+    LiveRecordJob,
+    Parameters,
+    PrefixVariable,
+    RecordFormat,
+    RecordOutput,
+    StreamInput,
+)
+
 # --- enums --------------------------------------------------------------------------------------------------
 
 RECORD_FORMATS = ("m3u8", "mp4", "flv")
 STREAM_TYPES = ("rtmp",)
-DEFAULT_STREAM_TYPE = "rtmp"
+DEFAULT_STREAM_TYPE: str = StreamInput.type.default
 OUTPUT_TYPES = ("oss", "vod")
-DEFAULT_OUTPUT_TYPE = "oss"
+DEFAULT_OUTPUT_TYPE: str = RecordOutput.type.default
 JOB_STATUSES = ("initial", "started", "paused")
 INITIAL_STATUS, STARTED_STATUS, PAUSED_STATUS = JOB_STATUSES
+assert LiveRecordJob.status.default == INITIAL_STATUS, "api.fields and api.rules disagree"
 TEMPLATE_TYPES = ("system", "custom")
 SORT_ORDERS = ("asc", "desc")
 
 # --- ranges, limits and defaults ----------------------------------------------------------------------------
 
 SLICE_DURATION_RANGE = (5, 30)  # seconds
-DEFAULT_SLICE_DURATION = 30
+DEFAULT_SLICE_DURATION: int = RecordFormat.slice_duration.default
 CYCLE_DURATION_RANGE = (5, 21600)  # seconds: the documented default (6 h) is also the largest value accepted
-DEFAULT_CYCLE_DURATION = 21600
+DEFAULT_CYCLE_DURATION: int = RecordFormat.cycle_duration.default
 
 MAX_NAME_LENGTH = 128
 MAX_ID_LENGTH = 128
@@ -46,21 +56,22 @@ MAX_IDS_PER_REQUEST = 100
 TEMPLATE_PAGE_SIZE_RANGE = (1, 100)
 JOB_PAGE_SIZE_RANGE = (1, 100)
 FILE_PAGE_SIZE_RANGE = (5, 30)  # documented for ListLiveRecordFiles
-DEFAULT_PAGE_SIZE = 10
+DEFAULT_PAGE_SIZE: int = Parameters.page_size.default
 JOB_LIST_WINDOW = timedelta(days=30)
 FILE_LIST_WINDOW = timedelta(days=4)
 
 # --- recording prefixes -------------------------------------------------------------------------------------
 
-DEFAULT_OSS_OBJECT_PREFIX = "record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}"
-DEFAULT_SLICE_OSS_OBJECT_PREFIX = "record/{JobId}/{UnixTimestamp}_{Sequence}"
+DEFAULT_OSS_OBJECT_PREFIX: str = RecordFormat.oss_object_prefix.default
+DEFAULT_SLICE_OSS_OBJECT_PREFIX: str = RecordFormat.slice_oss_object_prefix.default
+_V = PrefixVariable
 OSS_OBJECT_PREFIX_VARIABLES = frozenset(
-    {"JobId", "Sequence", "StartTime", "EndTime", "EscapedStartTime", "EscapedEndTime"}
+    {_V.JOB_ID, _V.SEQUENCE, _V.START_TIME, _V.END_TIME, _V.ESCAPED_START_TIME, _V.ESCAPED_END_TIME}
 )
-SLICE_PREFIX_VARIABLES = frozenset({"JobId", "UnixTimestamp", "Sequence"})
-OSS_OBJECT_PREFIX_REQUIRED = (("StartTime", "EscapedStartTime"), ("EndTime", "EscapedEndTime"))
+SLICE_PREFIX_VARIABLES = frozenset({_V.JOB_ID, _V.UNIX_TIMESTAMP, _V.SEQUENCE})
+OSS_OBJECT_PREFIX_REQUIRED = ((_V.START_TIME, _V.ESCAPED_START_TIME), (_V.END_TIME, _V.ESCAPED_END_TIME))
 """Each group: at least one of its variables must appear."""
-SLICE_PREFIX_REQUIRED = (("UnixTimestamp",), ("Sequence",))
+SLICE_PREFIX_REQUIRED = ((_V.UNIX_TIMESTAMP,), (_V.SEQUENCE,))
 
 PREFIX_VARIABLE = re.compile(r"\{([^{}]*)\}")
 """A ``{Name}`` variable in a prefix (the local recorder expands prefixes with the same pattern)."""
