@@ -1,18 +1,21 @@
 """Typed, immutable inputs and results of the ten live-recording operations.
 
-API field names (PascalCase) appear only here: ``to_wire`` builds the request shapes, ``from_wire`` reads the
-answers. Every result keeps ``raw``, the whole JSON object it was read from, so nothing the API returns is
-lost. Numbers that the API sends as strings (``ListLiveRecordFiles`` ``PageSize``/``TotalCount``) and the JSON
-string in ``Files[].RecordOutput`` are parsed here.
+API field names come from ``api.fields``, the tables: ``to_wire`` builds the request shapes, ``from_wire``
+reads the answers (each model's attributes are its table's snake_case names). Every result keeps ``raw``, the
+whole JSON object it was read from, so nothing the API returns is lost. Numbers that the API sends as strings
+(ListLiveRecordFiles' page size and total) and the JSON string of a file's record output are parsed here.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from pulumi_ims_record.api import fields
+from pulumi_ims_record.api.fields import Answer, Field, Table
 
 __all__ = [
     "CreateLiveRecordTemplateResponse",
@@ -58,16 +61,23 @@ def _objects(data: Any) -> list[Mapping[str, Any]]:
     return [item for item in data if isinstance(item, Mapping)] if isinstance(data, list) else []
 
 
-def _text(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
+def _text(data: Mapping[str, Any], item: Field) -> str | None:
+    value = data.get(item.api)
     return None if value is None else str(value)
 
 
-def _required_text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
+def _required_text(data: Mapping[str, Any], item: Field) -> str:
+    value = data.get(item.api)
     if value is None or value == "":
-        raise MalformedResponse(f"the answer has no {key}")
+        raise MalformedResponse(f"the answer has no {item.api}")
     return str(value)
+
+
+def _required_object(data: Mapping[str, Any], item: Field) -> Mapping[str, Any]:
+    value = data.get(item.api)
+    if not isinstance(value, Mapping):
+        raise MalformedResponse(f"the answer has no {item.api}")
+    return value
 
 
 def _int(value: Any) -> int | None:
@@ -92,8 +102,24 @@ def _float(value: Any) -> float | None:
         raise MalformedResponse(f"{value!r} is not a number") from None
 
 
-def _compact(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None}
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+_READERS: dict[str, Callable[[Any], Any]] = {fields.STRING: _str, fields.INTEGER: _int, fields.NUMBER: _float}
+
+
+def _scalars(table: type[Table], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``{snake_name: value}`` for each string or number field of ``table`` (None when absent)."""
+    return {
+        item.snake: _READERS[item.type](data.get(item.api)) for item in table.FIELDS if item.type in _READERS
+    }
+
+
+def _to_wire(model: Any, table: type[Table]) -> dict[str, Any]:
+    """The API shape of a flat input model: its table's fields that are set."""
+    values = {item.api: getattr(model, item.snake) for item in table.FIELDS}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 # --- inputs (also parts of results) -------------------------------------------------------------------------
@@ -104,27 +130,27 @@ class StreamInput:
     """The live stream to record (``StreamInput``); only ``rtmp`` is supported by the service."""
 
     url: str
-    type: str = "rtmp"
+    type: str = fields.StreamInput.type.default
 
     def to_wire(self) -> dict[str, Any]:
-        return {"Type": self.type, "Url": self.url}
+        return _to_wire(self, fields.StreamInput)
 
     @classmethod
     def from_wire(cls, data: Any) -> StreamInput:
-        data = _object(data)
-        return cls(url=_text(data, "Url") or "", type=_text(data, "Type") or "rtmp")
+        values = _scalars(fields.StreamInput, _object(data))
+        return cls(url=values["url"] or "", type=values["type"] or cls.type)
 
 
 @dataclass(frozen=True)
 class RecordOutput:
     """Where recordings go (``RecordOutput``): ``type`` (``oss``/``vod``), ``bucket``, ``endpoint``."""
 
-    type: str = "oss"
+    type: str = fields.RecordOutput.type.default
     bucket: str | None = None
     endpoint: str | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        return _compact({"Type": self.type, "Bucket": self.bucket, "Endpoint": self.endpoint})
+        return _to_wire(self, fields.RecordOutput)
 
     @classmethod
     def from_wire(cls, data: Any) -> RecordOutput:
@@ -132,11 +158,11 @@ class RecordOutput:
             try:
                 data = json.loads(data) if data.strip() else {}
             except ValueError:
-                raise MalformedResponse(f"RecordOutput {data!r} is not JSON") from None
-        data = _object(data)
-        return cls(
-            type=_text(data, "Type") or "oss", bucket=_text(data, "Bucket"), endpoint=_text(data, "Endpoint")
-        )
+                raise MalformedResponse(
+                    f"{fields.LiveRecordFile.record_output.api} {data!r} is not JSON"
+                ) from None
+        values = _scalars(fields.RecordOutput, _object(data))
+        return cls(**{**values, "type": values["type"] or cls.type})
 
 
 @dataclass(frozen=True)
@@ -150,26 +176,12 @@ class RecordFormat:
     cycle_duration: int | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        return _compact(
-            {
-                "Format": self.format,
-                "OssObjectPrefix": self.oss_object_prefix,
-                "SliceOssObjectPrefix": self.slice_oss_object_prefix,
-                "SliceDuration": self.slice_duration,
-                "CycleDuration": self.cycle_duration,
-            }
-        )
+        return _to_wire(self, fields.RecordFormat)
 
     @classmethod
     def from_wire(cls, data: Any) -> RecordFormat:
-        data = _object(data)
-        return cls(
-            format=_text(data, "Format") or "",
-            oss_object_prefix=_text(data, "OssObjectPrefix"),
-            slice_oss_object_prefix=_text(data, "SliceOssObjectPrefix"),
-            slice_duration=_int(data.get("SliceDuration")),
-            cycle_duration=_int(data.get("CycleDuration")),
-        )
+        values = _scalars(fields.RecordFormat, _object(data))
+        return cls(**{**values, "format": values["format"] or ""})
 
 
 # --- result entities ----------------------------------------------------------------------------------------
@@ -192,17 +204,15 @@ class LiveRecordJob:
 
     @classmethod
     def from_wire(cls, data: Any) -> LiveRecordJob:
-        data = _object(data)
+        data, job = _object(data), fields.LiveRecordJob
         return cls(
-            job_id=_required_text(data, "JobId"),
-            name=_text(data, "Name") or "",
-            notify_url=_text(data, "NotifyUrl"),
-            create_time=_text(data, "CreateTime"),
-            stream_input=StreamInput.from_wire(data.get("StreamInput")),
-            record_output=RecordOutput.from_wire(data.get("RecordOutput")),
-            template_id=_text(data, "TemplateId"),
-            template_name=_text(data, "TemplateName"),
-            status=_text(data, "Status"),
+            **{
+                **_scalars(job, data),
+                "job_id": _required_text(data, job.job_id),
+                "name": _text(data, job.name) or "",
+                "stream_input": StreamInput.from_wire(data.get(job.stream_input.api)),
+                "record_output": RecordOutput.from_wire(data.get(job.record_output.api)),
+            },
             raw=_freeze(data),
         )
 
@@ -221,16 +231,15 @@ class LiveRecordTemplate:
 
     @classmethod
     def from_wire(cls, data: Any) -> LiveRecordTemplate:
-        data = _object(data)
+        data, template = _object(data), fields.LiveRecordTemplate
+        formats = _objects(data.get(template.record_formats.api))
         return cls(
-            template_id=_required_text(data, "TemplateId"),
-            name=_text(data, "Name") or "",
-            type=_text(data, "Type"),
-            create_time=_text(data, "CreateTime"),
-            last_modified=_text(data, "LastModified"),
-            record_formats=tuple(
-                RecordFormat.from_wire(item) for item in _objects(data.get("RecordFormatList"))
-            ),
+            **{
+                **_scalars(template, data),
+                "template_id": _required_text(data, template.template_id),
+                "name": _text(data, template.name) or "",
+                "record_formats": tuple(RecordFormat.from_wire(item) for item in formats),
+            },
             raw=_freeze(data),
         )
 
@@ -256,21 +265,13 @@ class LiveRecordFile:
 
     @classmethod
     def from_wire(cls, data: Any) -> LiveRecordFile:
-        data = _object(data)
+        data, file = _object(data), fields.LiveRecordFile
         return cls(
-            record_id=_required_text(data, "RecordId"),
-            job_id=_text(data, "JobId"),
-            job_name=_text(data, "JobName"),
-            stream_url=_text(data, "StreamUrl"),
-            format=_text(data, "Format"),
-            record_url=_text(data, "RecordUrl"),
-            start_time=_text(data, "StartTime"),
-            end_time=_text(data, "EndTime"),
-            duration=_float(data.get("Duration")),
-            width=_int(data.get("Width")),
-            height=_int(data.get("Height")),
-            create_time=_text(data, "CreateTime"),
-            record_output=RecordOutput.from_wire(data.get("RecordOutput")),
+            **{
+                **_scalars(file, data),
+                "record_id": _required_text(data, file.record_id),
+                "record_output": RecordOutput.from_wire(data.get(file.record_output.api)),
+            },
             raw=_freeze(data),
         )
 
@@ -287,7 +288,7 @@ class DeleteFileInfo:
     @classmethod
     def from_wire(cls, data: Any) -> DeleteFileInfo:
         data = _object(data)
-        return cls(_text(data, "Code"), _text(data, "Message"), _text(data, "RecordId"), _freeze(data))
+        return cls(**_scalars(fields.DeleteFileInfo, data), raw=_freeze(data))
 
 
 # --- responses ----------------------------------------------------------------------------------------------
@@ -304,7 +305,7 @@ class SubmitLiveRecordJobResponse:
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> SubmitLiveRecordJobResponse:
-        return cls(_text(data, "RequestId"), _required_text(data, "JobId"), _freeze(data))
+        return cls(_text(data, Answer.request_id), _required_text(data, Answer.job_id), _freeze(data))
 
 
 @dataclass(frozen=True)
@@ -315,18 +316,17 @@ class GetLiveRecordJobResponse:
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> GetLiveRecordJobResponse:
-        if not isinstance(data.get("RecordJob"), Mapping):
-            raise MalformedResponse("the answer has no RecordJob")
-        return cls(_text(data, "RequestId"), LiveRecordJob.from_wire(data["RecordJob"]), _freeze(data))
+        job = _required_object(data, Answer.record_job)
+        return cls(_text(data, Answer.request_id), LiveRecordJob.from_wire(job), _freeze(data))
 
 
 def _paging(data: Mapping[str, Any]) -> tuple[int | None, int | None, int | None, str | None]:
     """``TotalCount, PageNo, PageSize, SortBy`` of a list answer (numbers may come as strings)."""
     return (
-        _int(data.get("TotalCount")),
-        _int(data.get("PageNo")),
-        _int(data.get("PageSize")),
-        _text(data, "SortBy"),
+        _int(data.get(Answer.total_count.api)),
+        _int(data.get(Answer.page_no.api)),
+        _int(data.get(Answer.page_size.api)),
+        _text(data, Answer.sort_by),
     )
 
 
@@ -343,8 +343,8 @@ class ListLiveRecordJobsResponse:
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> ListLiveRecordJobsResponse:
         return cls(
-            _text(data, "RequestId"),
-            tuple(LiveRecordJob.from_wire(item) for item in _objects(data.get("LiveRecordJobs"))),
+            _text(data, Answer.request_id),
+            tuple(LiveRecordJob.from_wire(item) for item in _objects(data.get(Answer.live_record_jobs.api))),
             *_paging(data),
             _freeze(data),
         )
@@ -363,8 +363,8 @@ class ListLiveRecordFilesResponse:
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> ListLiveRecordFilesResponse:
         return cls(
-            _text(data, "RequestId"),
-            tuple(LiveRecordFile.from_wire(item) for item in _objects(data.get("Files"))),
+            _text(data, Answer.request_id),
+            tuple(LiveRecordFile.from_wire(item) for item in _objects(data.get(Answer.files.api))),
             *_paging(data),
             _freeze(data),
         )
@@ -380,9 +380,12 @@ class DeleteLiveRecordFilesResponse:
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> DeleteLiveRecordFilesResponse:
         return cls(
-            _text(data, "RequestId"),
-            _text(data, "Message"),
-            tuple(DeleteFileInfo.from_wire(item) for item in _objects(data.get("DeleteFileInfoList"))),
+            _text(data, Answer.request_id),
+            _text(data, Answer.message),
+            tuple(
+                DeleteFileInfo.from_wire(item)
+                for item in _objects(data.get(Answer.delete_file_info_list.api))
+            ),
             _freeze(data),
         )
 
@@ -395,7 +398,7 @@ class CreateLiveRecordTemplateResponse:
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> CreateLiveRecordTemplateResponse:
-        return cls(_text(data, "RequestId"), _required_text(data, "TemplateId"), _freeze(data))
+        return cls(_text(data, Answer.request_id), _required_text(data, Answer.template_id), _freeze(data))
 
 
 @dataclass(frozen=True)
@@ -406,11 +409,8 @@ class GetLiveRecordTemplateResponse:
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> GetLiveRecordTemplateResponse:
-        if not isinstance(data.get("RecordTemplate"), Mapping):
-            raise MalformedResponse("the answer has no RecordTemplate")
-        return cls(
-            _text(data, "RequestId"), LiveRecordTemplate.from_wire(data["RecordTemplate"]), _freeze(data)
-        )
+        template = _required_object(data, Answer.record_template)
+        return cls(_text(data, Answer.request_id), LiveRecordTemplate.from_wire(template), _freeze(data))
 
 
 @dataclass(frozen=True)
@@ -420,7 +420,7 @@ class UpdateLiveRecordTemplateResponse:
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> UpdateLiveRecordTemplateResponse:
-        return cls(_text(data, "RequestId"), _freeze(data))
+        return cls(_text(data, Answer.request_id), _freeze(data))
 
 
 @dataclass(frozen=True)
@@ -430,7 +430,7 @@ class DeleteLiveRecordTemplateResponse:
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> DeleteLiveRecordTemplateResponse:
-        return cls(_text(data, "RequestId"), _freeze(data))
+        return cls(_text(data, Answer.request_id), _freeze(data))
 
 
 @dataclass(frozen=True)
@@ -446,8 +446,11 @@ class ListLiveRecordTemplatesResponse:
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> ListLiveRecordTemplatesResponse:
         return cls(
-            _text(data, "RequestId"),
-            tuple(LiveRecordTemplate.from_wire(item) for item in _objects(data.get("RecordTemplateList"))),
+            _text(data, Answer.request_id),
+            tuple(
+                LiveRecordTemplate.from_wire(item)
+                for item in _objects(data.get(Answer.record_template_list.api))
+            ),
             *_paging(data),
             _freeze(data),
         )
