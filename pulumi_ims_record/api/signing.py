@@ -84,6 +84,12 @@ def v2_string_to_sign(method: str, params: Iterable[tuple[str, str]] | Mapping[s
     return f"{method.upper()}&{percent_encode('/')}&{percent_encode(canonical_query(params))}"
 
 
+def v2_common_parameters(action: str, version: str, timestamp: str) -> dict[str, str]:
+    """The parameters every V2 (RPC) request carries besides its own, answers asked for in JSON; the signing
+    ones (``AccessKeyId``, ``SignatureMethod`` ...) are added by the signer."""
+    return {"Action": action, "Format": "JSON", "Version": version, "Timestamp": timestamp}
+
+
 def v2_signature(access_key_secret: str, string_to_sign: str) -> str:
     digest = hmac.new(f"{access_key_secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()

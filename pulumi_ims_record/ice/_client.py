@@ -16,6 +16,9 @@ from typing import Any, NoReturn, TypeVar
 
 import httpx
 
+from pulumi_ims_record.api import fields
+from pulumi_ims_record.api.fields import Answer, Field, Parameters
+
 from . import _config
 from ._credentials import Credentials, CredentialsProvider, DefaultCredentialsChain, StaticCredentialsProvider
 from ._endpoints import Endpoint, resolve_endpoint
@@ -54,7 +57,7 @@ from ._models import (
     SubmitLiveRecordJobResponse,
     UpdateLiveRecordTemplateResponse,
 )
-from ._wire import Params, build_params, build_request, json_field, list_fields, new_nonce, time_field
+from ._wire import Params, build_params, build_request, json_field, new_nonce, time_field
 
 __all__ = ["IceClient"]
 
@@ -120,6 +123,12 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     return milliseconds / 1000.0 if milliseconds > 0 else None
 
 
+def _either_case(body: Mapping[str, Any], item: Field) -> Any:
+    """An error field as named in RPC answers (``Code``) or in lower camel case (``code``), as some gateways
+    answer."""
+    return body.get(item.api) or body.get(item.api[:1].lower() + item.api[1:])
+
+
 def api_error_from_response(operation: str, response: httpx.Response) -> ApiError:
     """The ``ApiError`` subclass for an error answer (see the table in docs/architecture.md)."""
     try:
@@ -128,13 +137,13 @@ def api_error_from_response(operation: str, response: httpx.Response) -> ApiErro
         body = None
     if not isinstance(body, dict):
         body = {}
-    code = str(body.get("Code") or body.get("code") or "")
-    message = str(body.get("Message") or body.get("message") or "")
+    code = str(_either_case(body, Answer.code) or "")
+    message = str(_either_case(body, Answer.message) or "")
     if not message and not body:
         message = response.text[:200].strip() or response.reason_phrase
-    request_id = body.get("RequestId") or body.get("requestId") or response.headers.get("x-acs-request-id")
-    recommend = body.get("Recommend") or body.get("recommend")
-    fields: dict[str, Any] = {
+    request_id = _either_case(body, Answer.request_id) or response.headers.get("x-acs-request-id")
+    recommend = _either_case(body, Answer.recommend)
+    details: dict[str, Any] = {
         "operation": operation,
         "status_code": response.status_code,
         "code": code,
@@ -146,18 +155,18 @@ def api_error_from_response(operation: str, response: httpx.Response) -> ApiErro
     status = response.status_code
     retry_after = parse_retry_after(response.headers)
     if retry_after is not None or code.startswith("Throttling"):
-        return ThrottlingError(retry_after=retry_after, **fields)
+        return ThrottlingError(retry_after=retry_after, **details)
     if code in _AUTHENTICATION_CODES or code.startswith(_AUTHENTICATION_PREFIXES):
-        return AuthenticationError(**fields)
+        return AuthenticationError(**details)
     if status == 403 or code.startswith(("Forbidden", "OperationDenied")):
-        return AuthorizationError(**fields)
+        return AuthorizationError(**details)
     if code not in _NOT_RESOURCE_NOT_FOUND and (status == 404 or code.endswith(".NotFound")):
-        return NotFoundError(**fields)
+        return NotFoundError(**details)
     if status >= 500:
-        return ServerError(**fields)
+        return ServerError(**details)
     if status == 400 and code.startswith(("InvalidParameter", "Missing", "Invalid")):
-        return InvalidParameterError(**fields)
-    return ApiError(**fields)
+        return InvalidParameterError(**details)
+    return ApiError(**details)
 
 
 def _transport_error(operation: str, host: str, exc: httpx.TransportError) -> TransportError:
@@ -312,17 +321,19 @@ class IceClient:
         notify_url: str | None = None,
     ) -> SubmitLiveRecordJobResponse:
         """Start recording a live stream. Never resent after an ambiguous failure: OutcomeUnknownError."""
+        job = fields.LiveRecordJob
         params = build_params(
-            Name=name,
-            NotifyUrl=notify_url,
-            RecordOutput=json_field(record_output.to_wire()),
-            StreamInput=json_field(stream_input.to_wire()),
-            TemplateId=template_id,
+            (job.name, name),
+            (job.notify_url, notify_url),
+            (job.record_output, json_field(record_output.to_wire())),
+            (job.stream_input, json_field(stream_input.to_wire())),
+            (job.template_id, template_id),
         )
         return self._call(_SUBMIT_JOB, params, _submit_answer)
 
     def get_live_record_job(self, *, job_id: str) -> GetLiveRecordJobResponse:
-        return self._call(_GET_JOB, build_params(JobId=job_id), _body(GetLiveRecordJobResponse.from_wire))
+        params = build_params((Parameters.job_id, job_id))
+        return self._call(_GET_JOB, params, _body(GetLiveRecordJobResponse.from_wire))
 
     def list_live_record_jobs(
         self,
@@ -336,13 +347,13 @@ class IceClient:
         sort_by: str | None = None,
     ) -> ListLiveRecordJobsResponse:
         params = build_params(
-            Keyword=keyword,
-            StartTime=None if start_time is None else time_field(start_time),
-            EndTime=None if end_time is None else time_field(end_time),
-            Status=status,
-            PageNo=page_no,
-            PageSize=page_size,
-            SortBy=sort_by,
+            (Parameters.keyword, keyword),
+            (Parameters.start_time, None if start_time is None else time_field(start_time)),
+            (Parameters.end_time, None if end_time is None else time_field(end_time)),
+            (Parameters.status, status),
+            (Parameters.page_no, page_no),
+            (Parameters.page_size, page_size),
+            (Parameters.sort_by, sort_by),
         )
         return self._call(_LIST_JOBS, params, _body(ListLiveRecordJobsResponse.from_wire))
 
@@ -386,13 +397,13 @@ class IceClient:
         record_format: str | None = None,
     ) -> ListLiveRecordFilesResponse:
         params = build_params(
-            JobIds=None if job_ids is None else list_fields("JobIds", _strings(job_ids, "job_ids")),
-            StartTime=None if start_time is None else time_field(start_time),
-            EndTime=None if end_time is None else time_field(end_time),
-            PageNo=page_no,
-            PageSize=page_size,
-            SortBy=sort_by,
-            RecordFormat=record_format,
+            (Parameters.job_ids, None if job_ids is None else _strings(job_ids, "job_ids")),
+            (Parameters.start_time, None if start_time is None else time_field(start_time)),
+            (Parameters.end_time, None if end_time is None else time_field(end_time)),
+            (Parameters.page_no, page_no),
+            (Parameters.page_size, page_size),
+            (Parameters.sort_by, sort_by),
+            (Parameters.record_format, record_format),
         )
         return self._call(_LIST_FILES, params, _body(ListLiveRecordFilesResponse.from_wire))
 
@@ -427,7 +438,7 @@ class IceClient:
     ) -> DeleteLiveRecordFilesResponse:
         """Delete file records (and, with ``remove_file=True``, the stored objects)."""
         params = build_params(
-            RecordIds=list_fields("RecordIds", _strings(record_ids, "record_ids")), RemoveFile=remove_file
+            (Parameters.record_ids, _strings(record_ids, "record_ids")), (Parameters.remove_file, remove_file)
         )
         return self._call(_DELETE_FILES, params, _body(DeleteLiveRecordFilesResponse.from_wire))
 
@@ -436,27 +447,35 @@ class IceClient:
     def create_live_record_template(
         self, *, name: str, record_formats: Sequence[RecordFormat]
     ) -> CreateLiveRecordTemplateResponse:
-        params = build_params(Name=name, RecordFormat=_formats_field(record_formats))
+        template = fields.LiveRecordTemplate
+        params = build_params(
+            (template.name, name), (template.record_formats, _formats_field(record_formats))
+        )
         return self._call(_CREATE_TEMPLATE, params, _body(CreateLiveRecordTemplateResponse.from_wire))
 
     def get_live_record_template(
         self, *, template_id: str, job_id: str | None = None
     ) -> GetLiveRecordTemplateResponse:
         """A template; with ``job_id``, the snapshot of it that the job uses."""
-        params = build_params(JobId=job_id, TemplateId=template_id)
+        params = build_params((Parameters.job_id, job_id), (Parameters.template_id, template_id))
         return self._call(_GET_TEMPLATE, params, _body(GetLiveRecordTemplateResponse.from_wire))
 
     def update_live_record_template(
         self, *, template_id: str, name: str, record_formats: Sequence[RecordFormat]
     ) -> UpdateLiveRecordTemplateResponse:
         """Replace the name and the whole format list of a custom template."""
-        params = build_params(Name=name, RecordFormat=_formats_field(record_formats), TemplateId=template_id)
+        template = fields.LiveRecordTemplate
+        params = build_params(
+            (template.name, name),
+            (template.record_formats, _formats_field(record_formats)),
+            (Parameters.template_id, template_id),
+        )
         return self._call(_UPDATE_TEMPLATE, params, _body(UpdateLiveRecordTemplateResponse.from_wire))
 
     def delete_live_record_template(self, *, template_id: str) -> DeleteLiveRecordTemplateResponse:
         return self._call(
             _DELETE_TEMPLATE,
-            build_params(TemplateId=template_id),
+            build_params((Parameters.template_id, template_id)),
             _body(DeleteLiveRecordTemplateResponse.from_wire),
         )
 
@@ -471,14 +490,15 @@ class IceClient:
         sort_by: str | None = None,
     ) -> ListLiveRecordTemplatesResponse:
         params = build_params(
-            Keyword=keyword,
-            PageNo=page_no,
-            PageSize=page_size,
-            SortBy=sort_by,
-            TemplateIds=None
-            if template_ids is None
-            else list_fields("TemplateIds", _strings(template_ids, "template_ids")),
-            Type=type,
+            (Parameters.keyword, keyword),
+            (Parameters.page_no, page_no),
+            (Parameters.page_size, page_size),
+            (Parameters.sort_by, sort_by),
+            (
+                Parameters.template_ids,
+                None if template_ids is None else _strings(template_ids, "template_ids"),
+            ),
+            (Parameters.type, type),
         )
         return self._call(_LIST_TEMPLATES, params, _body(ListLiveRecordTemplatesResponse.from_wire))
 

@@ -35,7 +35,8 @@ from typing import Any, NoReturn, Protocol, runtime_checkable
 
 import httpx
 
-from pulumi_ims_record.api.signing import v2_signature, v2_string_to_sign
+from pulumi_ims_record.api.fields import Answer
+from pulumi_ims_record.api.signing import v2_common_parameters, v2_signature, v2_string_to_sign
 
 from . import _config
 from ._exceptions import ConfigurationError, CredentialsError
@@ -250,9 +251,10 @@ class _StsCaller:
         except ValueError:
             document = {}
         if response.status_code != 200 or not isinstance(document, dict) or "Credentials" not in document:
-            code = document.get("Code", "") if isinstance(document, dict) else ""
-            message = document.get("Message", "") if isinstance(document, dict) else ""
-            request_id = document.get("RequestId", "") if isinstance(document, dict) else ""
+            answer = document if isinstance(document, dict) else {}
+            code = answer.get(Answer.code.api, "")
+            message = answer.get(Answer.message.api, "")
+            request_id = answer.get(Answer.request_id.api, "")
             raise CredentialsError(
                 f"{what}: STS answered HTTP {response.status_code}, Code {code or '(none)'}: {message} "
                 f"(RequestId: {request_id or 'unknown'})"
@@ -261,12 +263,7 @@ class _StsCaller:
 
 
 def _common_sts_params(action: str, now: float) -> dict[str, str]:
-    return {
-        "Action": action,
-        "Format": "JSON",
-        "Version": STS_VERSION,
-        "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-    }
+    return v2_common_parameters(action, STS_VERSION, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)))
 
 
 class RamRoleArnCredentialsProvider(_CachingSource):
@@ -452,8 +449,9 @@ class EcsRamRoleCredentialsProvider(_CachingSource):
             document = answer.json()
         except ValueError:
             raise CredentialsError(f"{what} {role!r}: metadata answer is not JSON") from None
-        if not isinstance(document, dict) or document.get("Code") != "Success":
-            code = document.get("Code") if isinstance(document, dict) else None
+        # The metadata document carries the same Code field as an API answer, "Success" when it holds keys.
+        if not isinstance(document, dict) or document.get(Answer.code.api) != "Success":
+            code = document.get(Answer.code.api) if isinstance(document, dict) else None
             raise CredentialsError(f"{what} {role!r}: metadata answered Code {code!r}")
         return _credentials_from(document, f"{what} {role!r}")
 

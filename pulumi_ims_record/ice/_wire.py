@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pulumi_ims_record.api import API_VERSION
+from pulumi_ims_record.api.fields import Field
 from pulumi_ims_record.api.signing import sha256_hex, v3_sign_headers
 
 from ._credentials import Credentials
@@ -53,14 +54,16 @@ def list_fields(name: str, values: Iterable[str]) -> Params:
     return [(f"{name}.{index}", str(value)) for index, value in enumerate(values, start=1)]
 
 
-def build_params(**fields: str | int | bool | Params | None) -> Params:
-    """Drop ``None``; stringify scalars (bool as ``True``/``False``); splice already-flattened lists."""
+def build_params(*values: tuple[Field, str | int | bool | list[str] | None]) -> Params:
+    """The request parameters for ``(field, value)`` pairs, named by ``api.fields``: ``None`` dropped, scalars
+    as text (bool as ``True``/``False``), a list of strings flattened as ``Name.1``, ``Name.2`` ..."""
     params: Params = []
-    for name, value in fields.items():
+    for item, value in values:
+        name = item.request_name
         if value is None:
             continue
         if isinstance(value, list):
-            params.extend(value)
+            params.extend(list_fields(name, value))
         elif isinstance(value, bool):
             params.append((name, bool_field(value)))
         else:

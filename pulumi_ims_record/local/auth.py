@@ -18,23 +18,6 @@ from pulumi_ims_record.api import rules, signing
 from pulumi_ims_record.local.exceptions import AuthFailure, MissingParameter
 
 ALLOWED_SKEW_SECONDS = 15 * 60
-# Parameters of the V2 signature protocol, never business parameters.
-V2_PROTOCOL_PARAMETERS = frozenset(
-    {
-        "Action",
-        "Version",
-        "Format",
-        "AccessKeyId",
-        "SignatureMethod",
-        "SignatureVersion",
-        "SignatureNonce",
-        "SignatureType",
-        "Timestamp",
-        "SecurityToken",
-        "Signature",
-        "RegionId",
-    }
-)
 
 
 @dataclass(frozen=True)
