@@ -238,6 +238,39 @@ class Answer(Table):
     recommend = Field("Recommend", STRING, "Where to read about an error.", computed=True)
 
 
+# --- the events sent to a job's NotifyUrl -------------------------------------------------------------------
+
+
+class StatusEvent(Table):
+    """The message body of a ``LiveRecordTaskStatus`` event: a job's status changed."""
+
+    job_id = Field("JobId", STRING, "The job.", computed=True)
+    job_name = Field("JobName", STRING, "Its name.", computed=True)
+    status = Field("Status", STRING, "Its new status.", computed=True)
+    stream_url = Field("StreamUrl", STRING, "The stream it records.", computed=True)
+    template_id = Field("TemplateId", STRING, "Its template.", computed=True)
+    gave_up = Field(
+        "GaveUp", BOOLEAN, "Local IMS only: the stream stayed away and the job stopped.", computed=True
+    )
+
+
+class FileEvent(Table):
+    """The message body of a ``LiveRecordFileCreated`` event: a recorded file was closed and indexed."""
+
+    job_id = Field("JobId", STRING, "The job.", computed=True)
+    job_name = Field("JobName", STRING, "Its name.", computed=True)
+    record_id = Field("RecordId", STRING, "The file's record.", computed=True)
+    format = Field("Format", STRING, "m3u8, mp4 or flv.", computed=True)
+    record_url = Field("RecordUrl", STRING, "Where the file can be fetched.", computed=True)
+    bucket = Field("Bucket", STRING, "The bucket holding it.", computed=True)
+    object = Field("Object", STRING, "Its object name.", computed=True)
+    start_time = Field("StartTime", STRING, "Start of the recorded span (UTC).", computed=True)
+    end_time = Field("EndTime", STRING, "End of the recorded span (UTC).", computed=True)
+    duration = Field("Duration", NUMBER, "Seconds recorded.", computed=True)
+    width = Field("Width", INTEGER, "Video width in pixels.", computed=True)
+    height = Field("Height", INTEGER, "Video height in pixels.", computed=True)
+
+
 class PrefixVariable:
     """The ``{Name}`` variables an object prefix may hold; some share a field's name and mean its value."""
 
@@ -260,6 +293,8 @@ TABLES: tuple[builtins.type[Table], ...] = (
     DeleteFileInfo,
     Parameters,
     Answer,
+    StatusEvent,
+    FileEvent,
 )
 
 

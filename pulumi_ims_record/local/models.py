@@ -11,7 +11,6 @@ up*: it reports ``paused`` for ever and is never restarted (the API has no ``sto
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import re
@@ -23,7 +22,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Protocol
 
-from pulumi_ims_record.api import rules
+from pulumi_ims_record.api import fields, rules
+from pulumi_ims_record.api.fields import Field, FileEvent, LiveRecordJob, Parameters, StatusEvent
 from pulumi_ims_record.local import _bucket_files
 from pulumi_ims_record.local._records import (
     STATUS_INITIAL,
@@ -220,13 +220,14 @@ def optional_time(parameter: str, value: object) -> datetime | None:
 
 
 def time_window(start: object, end: object, limit: timedelta) -> tuple[str | None, str | None]:
-    start_time = optional_time("StartTime", start)
-    end_time = optional_time("EndTime", end)
+    start_name, end_name = Parameters.start_time.api, Parameters.end_time.api
+    start_time = optional_time(start_name, start)
+    end_time = optional_time(end_name, end)
     if start_time and end_time:
         if end_time < start_time:
-            raise InvalidParameter("EndTime", "must not be earlier than StartTime")
+            raise InvalidParameter(end_name, f"must not be earlier than {start_name}")
         if end_time - start_time > limit:
-            raise InvalidParameter("EndTime", f"EndTime - StartTime must be at most {limit.days} days")
+            raise InvalidParameter(end_name, f"{end_name} - {start_name} must be at most {limit.days} days")
     return (
         format_time(start_time) if start_time else None,
         format_time(end_time) if end_time else None,
@@ -260,6 +261,11 @@ def validate_object_prefix(parameter: str, value: object, rule: Callable[[str], 
     return None if prefix is None else checked(parameter, prefix, rule)
 
 
+def member(parameter: str, value: Mapping[str, object], item: Field) -> tuple[str, object]:
+    """``(Parameter.Field, its value)`` of a field inside an object parameter, for the checks above."""
+    return f"{parameter}.{item.api}", value.get(item.api)
+
+
 def validate_record_formats(parameter: str, value: object) -> tuple[TemplateFormat, ...]:
     if value is None or value == "":
         raise MissingParameter(parameter)
@@ -268,32 +274,32 @@ def validate_record_formats(parameter: str, value: object) -> tuple[TemplateForm
     if not value:
         raise InvalidParameter(parameter, "must list at least one format")
     formats: list[TemplateFormat] = []
+    entry_fields = fields.RecordFormat
     for index, entry in enumerate(value, start=1):
         where = f"{parameter}.{index}"
         if not isinstance(entry, Mapping):
-            raise InvalidParameter(where, "must be an object with Format and its prefixes")
-        record_format = optional_choice(
-            f"{where}.Format", entry.get("Format"), rules.RECORD_FORMATS, fold_case=True
-        )
+            raise InvalidParameter(
+                where, f"must be an object with {entry_fields.format.api} and its prefixes"
+            )
+        format_name, format_value = member(where, entry, entry_fields.format)
+        record_format = optional_choice(format_name, format_value, rules.RECORD_FORMATS, fold_case=True)
         if record_format is None:
-            raise MissingParameter(f"{where}.Format")
+            raise MissingParameter(format_name)
         object_prefix = validate_object_prefix(
-            f"{where}.OssObjectPrefix", entry.get("OssObjectPrefix"), rules.oss_object_prefix_rule
+            *member(where, entry, entry_fields.oss_object_prefix), rules.oss_object_prefix_rule
         )
-        slice_prefix = validate_object_prefix(
-            f"{where}.SliceOssObjectPrefix", entry.get("SliceOssObjectPrefix"), rules.slice_prefix_rule
-        )
-        slice_duration = optional_int(
-            f"{where}.SliceDuration", entry.get("SliceDuration"), *rules.SLICE_DURATION_RANGE
-        )
+        slice_prefix_name, slice_prefix_value = member(where, entry, entry_fields.slice_oss_object_prefix)
+        slice_prefix = validate_object_prefix(slice_prefix_name, slice_prefix_value, rules.slice_prefix_rule)
+        slice_duration_name, slice_duration_value = member(where, entry, entry_fields.slice_duration)
+        slice_duration = optional_int(slice_duration_name, slice_duration_value, *rules.SLICE_DURATION_RANGE)
         cycle_duration = optional_int(
-            f"{where}.CycleDuration", entry.get("CycleDuration"), *rules.CYCLE_DURATION_RANGE
+            *member(where, entry, entry_fields.cycle_duration), *rules.CYCLE_DURATION_RANGE
         )
         if record_format == "m3u8":
             if slice_prefix is None:
-                raise MissingParameter(f"{where}.SliceOssObjectPrefix")
+                raise MissingParameter(slice_prefix_name)
             if slice_duration is None:
-                raise MissingParameter(f"{where}.SliceDuration")
+                raise MissingParameter(slice_duration_name)
         if any(f.format == record_format for f in formats):
             raise InvalidParameter(where, f"format {record_format} is listed twice")
         formats.append(
@@ -305,9 +311,11 @@ def validate_record_formats(parameter: str, value: object) -> tuple[TemplateForm
 def _paging(
     page_no: object, page_size: object, sort_by: object, size_range: tuple[int, int], default_sort: str
 ) -> Listing:
-    number = optional_int("PageNo", page_no, 1, 10**9) or 1
-    size = optional_int("PageSize", page_size, *size_range) or rules.DEFAULT_PAGE_SIZE
-    order = optional_choice("SortBy", sort_by, rules.SORT_ORDERS, fold_case=True) or default_sort
+    number = optional_int(Parameters.page_no.api, page_no, 1, 10**9) or Parameters.page_no.default
+    size = optional_int(Parameters.page_size.api, page_size, *size_range) or rules.DEFAULT_PAGE_SIZE
+    order = (
+        optional_choice(Parameters.sort_by.api, sort_by, rules.SORT_ORDERS, fold_case=True) or default_sort
+    )
     return Listing(number, size, order)
 
 
@@ -416,16 +424,17 @@ class Backend:
     # --- templates ------------------------------------------------------------------------------------------
 
     def create_template(self, name: object, record_formats: object) -> Template:
-        checked_name = require_name("Name", name)
-        formats = validate_record_formats("RecordFormat", record_formats)
+        template_fields = fields.LiveRecordTemplate
+        checked_name = require_name(template_fields.name.api, name)
+        formats = validate_record_formats(template_fields.record_formats.request_name, record_formats)
         now = format_time(self.clock())
         template = Template(new_resource_id(), checked_name, TEMPLATE_TYPE_CUSTOM, now, now, formats)
         self.db.insert_template(template)
         return template
 
     def get_template(self, template_id: object, job_id: object = None) -> Template:
-        checked_id = require_text("TemplateId", template_id, max_chars=rules.MAX_ID_LENGTH)
-        checked_job_id = optional_text("JobId", job_id, max_chars=rules.MAX_ID_LENGTH)
+        checked_id = require_text(Parameters.template_id.api, template_id, max_chars=rules.MAX_ID_LENGTH)
+        checked_job_id = optional_text(Parameters.job_id.api, job_id, max_chars=rules.MAX_ID_LENGTH)
         if checked_job_id:
             job = self.db.get_job(checked_job_id)
             if job is None:
@@ -439,7 +448,7 @@ class Backend:
         return template
 
     def _custom_template(self, template_id: object, verb: str) -> str:
-        checked_id = require_text("TemplateId", template_id, max_chars=rules.MAX_ID_LENGTH)
+        checked_id = require_text(Parameters.template_id.api, template_id, max_chars=rules.MAX_ID_LENGTH)
         template = self.db.get_template(checked_id)
         if template is None:
             raise template_not_found(checked_id)
@@ -451,8 +460,9 @@ class Backend:
 
     def update_template(self, template_id: object, name: object, record_formats: object) -> None:
         checked_id = self._custom_template(template_id, "updated")
-        checked_name = require_name("Name", name)
-        formats = validate_record_formats("RecordFormat", record_formats)
+        template_fields = fields.LiveRecordTemplate
+        checked_name = require_name(template_fields.name.api, name)
+        formats = validate_record_formats(template_fields.record_formats.request_name, record_formats)
         if not self.db.update_template(checked_id, checked_name, formats, format_time(self.clock())):
             raise template_not_found(checked_id)
 
@@ -473,9 +483,9 @@ class Backend:
     ) -> tuple[Page[Template], Listing]:
         listing = _paging(page_no, page_size, sort_by, rules.TEMPLATE_PAGE_SIZE_RANGE, "desc")
         page = self.db.list_templates(
-            keyword=optional_text("Keyword", keyword, max_chars=rules.MAX_KEYWORD_LENGTH),
-            template_type=optional_choice("Type", template_type, rules.TEMPLATE_TYPES),
-            template_ids=id_list("TemplateIds", template_ids),
+            keyword=optional_text(Parameters.keyword.api, keyword, max_chars=rules.MAX_KEYWORD_LENGTH),
+            template_type=optional_choice(Parameters.type.api, template_type, rules.TEMPLATE_TYPES),
+            template_ids=id_list(Parameters.template_ids.api, template_ids),
             descending=listing.sort_by == "desc",
             offset=(listing.page_no - 1) * listing.page_size,
             limit=listing.page_size,
@@ -493,24 +503,27 @@ class Backend:
         template_id: object,
         notify_url: object = None,
     ) -> Job:
-        checked_name = require_name("Name", name)
-        stream = _required_mapping("StreamInput", stream_input)
-        stream_type = optional_choice(
-            "StreamInput.Type", stream.get("Type"), rules.STREAM_TYPES, fold_case=True
-        )
+        job_fields, stream_fields, output_fields = LiveRecordJob, fields.StreamInput, fields.RecordOutput
+        checked_name = require_name(job_fields.name.api, name)
+        stream_name = job_fields.stream_input.api
+        stream = _required_mapping(stream_name, stream_input)
+        type_name, type_value = member(stream_name, stream, stream_fields.type)
+        stream_type = optional_choice(type_name, type_value, rules.STREAM_TYPES, fold_case=True)
         if stream_type is None:
-            raise MissingParameter("StreamInput.Type")
-        stream_url = validate_stream_url("StreamInput.Url", stream.get("Url"))
-        output = _required_mapping("RecordOutput", record_output)
-        output_type = optional_choice(
-            "RecordOutput.Type", output.get("Type"), rules.OUTPUT_TYPES, fold_case=True
-        )
+            raise MissingParameter(type_name)
+        stream_url = validate_stream_url(*member(stream_name, stream, stream_fields.url))
+        output_name = job_fields.record_output.api
+        output = _required_mapping(output_name, record_output)
+        type_name, type_value = member(output_name, output, output_fields.type)
+        output_type = optional_choice(type_name, type_value, rules.OUTPUT_TYPES, fold_case=True)
         if output_type is None:
-            raise MissingParameter("RecordOutput.Type")
-        bucket = validate_bucket_name("RecordOutput.Bucket", output.get("Bucket"), output_type)
-        endpoint = validate_endpoint("RecordOutput.Endpoint", output.get("Endpoint"))
-        checked_notify_url = validate_notify_url("NotifyUrl", notify_url)
-        checked_template_id = require_text("TemplateId", template_id, max_chars=rules.MAX_ID_LENGTH)
+            raise MissingParameter(type_name)
+        bucket = validate_bucket_name(*member(output_name, output, output_fields.bucket), output_type)
+        endpoint = validate_endpoint(*member(output_name, output, output_fields.endpoint))
+        checked_notify_url = validate_notify_url(job_fields.notify_url.api, notify_url)
+        checked_template_id = require_text(
+            job_fields.template_id.api, template_id, max_chars=rules.MAX_ID_LENGTH
+        )
         template = self.db.get_template(checked_template_id)
         if template is None:
             raise template_not_found(checked_template_id)
@@ -536,7 +549,7 @@ class Backend:
         return job
 
     def get_job(self, job_id: object) -> Job:
-        checked_id = require_text("JobId", job_id, max_chars=rules.MAX_ID_LENGTH)
+        checked_id = require_text(Parameters.job_id.api, job_id, max_chars=rules.MAX_ID_LENGTH)
         job = self.db.get_job(checked_id)
         if job is None:
             raise job_not_found(checked_id)
@@ -556,10 +569,10 @@ class Backend:
         listing = _paging(page_no, page_size, sort_by, rules.JOB_PAGE_SIZE_RANGE, "desc")
         start, end = time_window(start_time, end_time, rules.JOB_LIST_WINDOW)
         page = self.db.list_jobs(
-            keyword=optional_text("Keyword", keyword, max_chars=rules.MAX_KEYWORD_LENGTH),
+            keyword=optional_text(Parameters.keyword.api, keyword, max_chars=rules.MAX_KEYWORD_LENGTH),
             start_time=start,
             end_time=end,
-            status=optional_choice("Status", status, rules.JOB_STATUSES),
+            status=optional_choice(Parameters.status.api, status, rules.JOB_STATUSES),
             descending=listing.sort_by == "desc",
             offset=(listing.page_no - 1) * listing.page_size,
             limit=listing.page_size,
@@ -592,11 +605,11 @@ class Backend:
         listing = _paging(page_no, page_size, sort_by, rules.FILE_PAGE_SIZE_RANGE, "asc")
         start, end = time_window(start_time, end_time, rules.FILE_LIST_WINDOW)
         page = self.db.list_files(
-            job_ids=id_list("JobIds", job_ids),
+            job_ids=id_list(Parameters.job_ids.api, job_ids),
             start_time=start,
             end_time=end,
             record_format=optional_choice(
-                "RecordFormat", record_format, rules.RECORD_FORMATS, fold_case=True
+                Parameters.record_format.api, record_format, rules.RECORD_FORMATS, fold_case=True
             ),
             descending=listing.sort_by == "desc",
             offset=(listing.page_no - 1) * listing.page_size,
@@ -608,9 +621,9 @@ class Backend:
         return self.db.files_of_job(job_id)
 
     def delete_files(self, record_ids: object, remove_file: bool = False) -> list[DeleteResult]:
-        ids = id_list("RecordIds", record_ids)
+        ids = id_list(Parameters.record_ids.api, record_ids)
         if not ids:
-            raise MissingParameter("RecordIds")
+            raise MissingParameter(Parameters.record_ids.api)
         found = self.db.get_files(ids)
         results: list[DeleteResult] = []
         deleted: list[str] = []
@@ -688,35 +701,27 @@ class Backend:
                 job.notify_url,
                 "LiveRecordTaskStatus",
                 {
-                    "JobId": job.job_id,
-                    "JobName": job.name,
-                    "Status": job.status,
-                    "StreamUrl": job.stream_url,
-                    "TemplateId": job.template_id,
-                    "GaveUp": job.gave_up,
+                    StatusEvent.job_id.api: job.job_id,
+                    StatusEvent.job_name.api: job.name,
+                    StatusEvent.status.api: job.status,
+                    StatusEvent.stream_url.api: job.stream_url,
+                    StatusEvent.template_id.api: job.template_id,
+                    StatusEvent.gave_up.api: job.gave_up,
                 },
             )
 
     def file_message(self, record: RecordFile) -> dict[str, object]:
         return {
-            "JobId": record.job_id,
-            "JobName": record.job_name,
-            "RecordId": record.record_id,
-            "Format": record.format,
-            "RecordUrl": self.record_url(record.bucket, record.object_key),
-            "Bucket": record.bucket,
-            "Object": record.object_key,
-            "StartTime": record.start_time,
-            "EndTime": record.end_time,
-            "Duration": record.duration,
-            "Width": record.width,
-            "Height": record.height,
+            FileEvent.job_id.api: record.job_id,
+            FileEvent.job_name.api: record.job_name,
+            FileEvent.record_id.api: record.record_id,
+            FileEvent.format.api: record.format,
+            FileEvent.record_url.api: self.record_url(record.bucket, record.object_key),
+            FileEvent.bucket.api: record.bucket,
+            FileEvent.object.api: record.object_key,
+            FileEvent.start_time.api: record.start_time,
+            FileEvent.end_time.api: record.end_time,
+            FileEvent.duration.api: record.duration,
+            FileEvent.width.api: record.width,
+            FileEvent.height.api: record.height,
         }
-
-
-def record_output_json(record: RecordFile) -> str:
-    """ListLiveRecordFiles returns RecordOutput as a JSON string (unlike the job operations)."""
-    output: dict[str, str] = {"Type": record.output_type, "Bucket": record.bucket}
-    if record.endpoint:
-        output["Endpoint"] = record.endpoint
-    return json.dumps(output, separators=(",", ":"))

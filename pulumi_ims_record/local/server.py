@@ -32,10 +32,11 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pulumi_ims_record.api import API_VERSION
+from pulumi_ims_record.api.fields import Answer
 from pulumi_ims_record.local import storage
 from pulumi_ims_record.local._body import read_request_body
 from pulumi_ims_record.local._datalock import DataDirectoryLock
-from pulumi_ims_record.local._operations import OPERATIONS, Params, render_file
+from pulumi_ims_record.local._operations import OPERATIONS, Params, render_error, render_file
 from pulumi_ims_record.local._records import ACTIONS
 from pulumi_ims_record.local.auth import AccessKey, Authenticator, SignedRequest
 from pulumi_ims_record.local.callbacks import DEFAULT_USER_ID, CallbackSender
@@ -280,17 +281,17 @@ class _JsonHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.send_json(
                 code,
-                {
-                    "RequestId": request_id,
-                    "HostId": self.request_host(),
-                    "Code": {
+                render_error(
+                    request_id,
+                    self.request_host(),
+                    {
                         414: "RequestURITooLong",
                         431: "RequestHeaderFieldsTooLarge",
                         505: "HTTPVersionNotSupported",
                         501: "UnsupportedHTTPMethod",
                     }.get(code, "BadRequest"),
-                    "Message": message or "The request could not be understood.",
-                },
+                    message or "The request could not be understood.",
+                ),
                 {"x-acs-request-id": request_id},
             )
 
@@ -304,13 +305,13 @@ class _JsonHandler(BaseHTTPRequestHandler):
         headers = {"x-acs-request-id": request_id, **error.headers}
         self.send_json(
             error.status,
-            {
-                "RequestId": request_id,
-                "HostId": self.request_host(),
-                "Code": error.code,
-                "Message": error.message,
-                "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product=ICE&requestId={request_id}",
-            },
+            render_error(
+                request_id,
+                self.request_host(),
+                error.code,
+                error.message,
+                recommend=f"https://api.aliyun.com/troubleshoot?q={error.code}&product=ICE&requestId={request_id}",
+            ),
             headers,
         )
 
@@ -468,7 +469,9 @@ class ApiHandler(_JsonHandler):
             )
             if decision.error is not None:
                 raise decision.error
-            self.send_json(200, {"RequestId": request_id, **result}, {"x-acs-request-id": request_id})
+            self.send_json(
+                200, {Answer.request_id.api: request_id, **result}, {"x-acs-request-id": request_id}
+            )
         except ImsApiError as error:
             if error.status >= 500 or error.code.startswith("Throttling"):
                 logger.info("%s answered %s %s", stat_key, error.status, error.code)

@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pulumi_ims_record.api import rules
+from pulumi_ims_record.api.fields import PrefixVariable
 
 # The API's naming rules (prefix variables, lengths, bucket names, safe keys) live in ``api.rules``, shared
 # with the provider's ``check``; this module applies them to the filesystem.
@@ -120,19 +121,21 @@ def _utc(moment: datetime) -> datetime:
 def file_variables(*, job_id: str, sequence: int, start: datetime, end: datetime) -> dict[str, str]:
     """Values for an ``OssObjectPrefix`` (a cycle's playlist, mp4 or flv)."""
     return {
-        "JobId": job_id,
-        "Sequence": str(sequence),
-        "StartTime": format_time(start),
-        "EndTime": format_time(end),
-        "EscapedStartTime": format_escaped_time(start),
-        "EscapedEndTime": format_escaped_time(end),
-        "UnixTimestamp": str(int(_utc(start).timestamp())),
+        **slice_variables(job_id=job_id, sequence=sequence, start=start),
+        PrefixVariable.START_TIME: format_time(start),
+        PrefixVariable.END_TIME: format_time(end),
+        PrefixVariable.ESCAPED_START_TIME: format_escaped_time(start),
+        PrefixVariable.ESCAPED_END_TIME: format_escaped_time(end),
     }
 
 
 def slice_variables(*, job_id: str, sequence: int, start: datetime) -> dict[str, str]:
     """Values for a ``SliceOssObjectPrefix`` (one TS slice)."""
-    return {"JobId": job_id, "Sequence": str(sequence), "UnixTimestamp": str(int(_utc(start).timestamp()))}
+    return {
+        PrefixVariable.JOB_ID: job_id,
+        PrefixVariable.SEQUENCE: str(sequence),
+        PrefixVariable.UNIX_TIMESTAMP: str(int(_utc(start).timestamp())),
+    }
 
 
 def expand_prefix(prefix: str, values: Mapping[str, str]) -> str:
