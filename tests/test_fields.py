@@ -4,10 +4,12 @@ are well-formed (every name unique within its table, schema names derived, neste
 from __future__ import annotations
 
 import ast
+import inspect
 from pathlib import Path
 
 import pytest
 
+from pulumi_ims_record import resources
 from pulumi_ims_record.api import fields
 from tests.conftest import REPO_ROOT
 
@@ -118,3 +120,29 @@ def test_schema_names_are_camel_case_of_the_snake_names() -> None:
         "template_id",
         "notify_url",
     )
+
+
+@pytest.mark.parametrize(
+    ("args_type", "table"),
+    [
+        (resources.StreamInputArgs, fields.StreamInput),
+        (resources.RecordOutputArgs, fields.RecordOutput),
+        (resources.RecordFormatArgs, fields.RecordFormat),
+        (resources.LiveRecordJobArgs, fields.LiveRecordJob),
+        (resources.LiveRecordTemplateArgs, fields.LiveRecordTemplate),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_each_args_type_takes_its_tables_inputs(args_type: type, table: type[fields.Table]) -> None:
+    """The typed ``*Args`` (and ``*ArgsDict``) a user writes take every input field of the table under its
+    snake_case name, each documented with the default the table gives."""
+    parameters = inspect.signature(args_type.__init__).parameters
+    dict_keys = getattr(resources, f"{args_type.__name__}Dict").__annotations__
+    for item in table.FIELDS:
+        if item.computed:
+            continue
+        assert item.snake in parameters and item.snake in dict_keys
+        doc = getattr(args_type, item.snake).__doc__ or ""
+        assert doc.strip()
+        if item.default is not None:
+            assert str(item.default) in doc, f"{args_type.__name__}.{item.snake} does not say its default"

@@ -13,7 +13,7 @@ from typing import Any
 
 from pulumi.output import Unknown
 
-from pulumi_ims_record.api import rules
+from pulumi_ims_record.api import fields, rules
 
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
 PROVIDER_KEY = "__provider"
@@ -139,13 +139,7 @@ def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
 
 TEMPLATE_INPUTS = ("name", "record_formats", "adopt_template_id")
 TEMPLATE_OUTPUTS = ("template_id", "type", "create_time", "last_modified", "adopted")
-RECORD_FORMAT_FIELDS = (
-    "format",
-    "oss_object_prefix",
-    "slice_oss_object_prefix",
-    "slice_duration",
-    "cycle_duration",
-)
+RECORD_FORMAT_FIELDS = fields.RecordFormat.snake_names()
 
 
 def check_record_format(failures: Failures, path: str, value: Any) -> Any:
@@ -235,14 +229,14 @@ def check_template(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[
 
 # --- LiveRecordJob ---
 
-JOB_API_INPUTS = ("name", "stream_input", "record_output", "template_id", "notify_url")
+JOB_API_INPUTS = tuple(item.snake for item in fields.LiveRecordJob.FIELDS if item.replaces)
 """Inputs the service stores with the job: the API cannot change them, so a change replaces the job."""
 JOB_BEHAVIOUR_INPUTS = ("wait_for_status", "wait_timeout_seconds", "delete_recordings_on_destroy")
 """Inputs that only steer the provider: changing them updates state, never the job."""
 JOB_INPUTS = (*JOB_API_INPUTS, "adopt_job_id", *JOB_BEHAVIOUR_INPUTS)
 JOB_OUTPUTS = ("job_id", "status", "create_time", "template_name", "adopted", "origin")
-STREAM_INPUT_FIELDS = ("url", "type")
-RECORD_OUTPUT_FIELDS = ("type", "bucket", "endpoint")
+STREAM_INPUT_FIELDS = fields.StreamInput.snake_names()
+RECORD_OUTPUT_FIELDS = fields.RecordOutput.snake_names()
 
 
 def check_stream_input(failures: Failures, value: Any) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
+from pulumi_ims_record.api import fields
 from pulumi_ims_record.provider import LiveRecordJobProvider
 
 from ._inputs import (
@@ -18,9 +19,6 @@ from ._inputs import (
 )
 from ._props import args_from, nested_object
 from ._sdk_workarounds import unnested_provider_pickling
-
-STREAM_INPUT_FIELDS = ("url", "type")
-RECORD_OUTPUT_FIELDS = ("type", "bucket", "endpoint")
 
 
 class LiveRecordJob(pulumi.dynamic.Resource, module="ims", name="LiveRecordJob"):
@@ -113,8 +111,8 @@ class LiveRecordJob(pulumi.dynamic.Resource, module="ims", name="LiveRecordJob")
         )
         props: dict[str, Any] = {
             "name": resolved.name if resolved.name is not None else resource_name,
-            "stream_input": nested_object(resolved.stream_input, STREAM_INPUT_FIELDS),
-            "record_output": nested_object(resolved.record_output, RECORD_OUTPUT_FIELDS),
+            "stream_input": nested_object(resolved.stream_input, fields.StreamInput.snake_names()),
+            "record_output": nested_object(resolved.record_output, fields.RecordOutput.snake_names()),
             "template_id": resolved.template_id,
             "notify_url": resolved.notify_url,
             "adopt_job_id": resolved.adopt_job_id,

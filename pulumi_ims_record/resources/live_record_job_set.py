@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
+from pulumi_ims_record.api import fields
 from pulumi_ims_record.provider.job_set import LiveRecordJobSetProvider
 
 from ._inputs import RecordOutputArgs, RecordOutputArgsDict, StreamInputArgs, StreamInputArgsDict
@@ -24,8 +25,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     from typing_extensions import NotRequired, TypedDict
 
-STREAM_INPUT_FIELDS = ("url", "type")
-RECORD_OUTPUT_FIELDS = ("type", "bucket", "endpoint")
 ENTRY_FIELDS = ("key", "name", "stream_input", "record_output", "notify_url")
 
 
@@ -164,8 +163,10 @@ def _entry_object(resource_name: str, entry: Any) -> pulumi.Output[Any] | Any:
     values = {
         "key": key,
         "name": name,
-        "stream_input": nested_object(_entry_value(entry, "stream_input"), STREAM_INPUT_FIELDS),
-        "record_output": nested_object(_entry_value(entry, "record_output"), RECORD_OUTPUT_FIELDS),
+        "stream_input": nested_object(_entry_value(entry, "stream_input"), fields.StreamInput.snake_names()),
+        "record_output": nested_object(
+            _entry_value(entry, "record_output"), fields.RecordOutput.snake_names()
+        ),
         "notify_url": _entry_value(entry, "notify_url"),
     }
     if isinstance(entry, Mapping):  # unknown keys go on to check, which names them
@@ -250,7 +251,7 @@ class LiveRecordJobSet(pulumi.dynamic.Resource, module="ims", name="LiveRecordJo
         props: dict[str, Any] = {
             "jobs": entries,
             "template_id": resolved.template_id,
-            "record_output": nested_object(resolved.record_output, RECORD_OUTPUT_FIELDS),
+            "record_output": nested_object(resolved.record_output, fields.RecordOutput.snake_names()),
             "concurrency": resolved.concurrency,
             "delete_recordings_on_destroy": resolved.delete_recordings_on_destroy,
             "job_ids": None,  # output-only

@@ -8,19 +8,12 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
+from pulumi_ims_record.api import fields
 from pulumi_ims_record.provider import LiveRecordTemplateProvider
 
 from ._inputs import LiveRecordTemplateArgs, RecordFormatArgs, RecordFormatArgsDict
 from ._props import args_from, nested_list
 from ._sdk_workarounds import unnested_provider_pickling
-
-RECORD_FORMAT_FIELDS = (
-    "format",
-    "oss_object_prefix",
-    "slice_oss_object_prefix",
-    "slice_duration",
-    "cycle_duration",
-)
 
 
 class LiveRecordTemplate(pulumi.dynamic.Resource, module="ims", name="LiveRecordTemplate"):
@@ -84,7 +77,7 @@ class LiveRecordTemplate(pulumi.dynamic.Resource, module="ims", name="LiveRecord
         )
         props: dict[str, Any] = {
             "name": resolved.name if resolved.name is not None else resource_name,
-            "record_formats": nested_list(resolved.record_formats, RECORD_FORMAT_FIELDS),
+            "record_formats": nested_list(resolved.record_formats, fields.RecordFormat.snake_names()),
             "adopt_template_id": resolved.adopt_template_id,
             # Output-only properties: listed with None so the resource exposes them.
             "template_id": None,
