@@ -38,6 +38,8 @@ class Field:
     snake: str = field(default="", compare=False)
 
     def __set_name__(self, owner: builtins.type, name: str) -> None:
+        if self.snake and self.snake != name:  # a field shared by two tables keeps one name
+            raise TypeError(f"{owner.__name__}.{name} reuses the field {self.snake!r} under another name")
         object.__setattr__(self, "snake", name)
 
     @property
@@ -257,18 +259,18 @@ class StatusEvent(Table):
 class FileEvent(Table):
     """The message body of a ``LiveRecordFileCreated`` event: a recorded file was closed and indexed."""
 
-    job_id = Field("JobId", STRING, "The job.", computed=True)
-    job_name = Field("JobName", STRING, "Its name.", computed=True)
-    record_id = Field("RecordId", STRING, "The file's record.", computed=True)
-    format = Field("Format", STRING, "m3u8, mp4 or flv.", computed=True)
-    record_url = Field("RecordUrl", STRING, "Where the file can be fetched.", computed=True)
+    job_id = LiveRecordFile.job_id
+    job_name = LiveRecordFile.job_name
+    record_id = LiveRecordFile.record_id
+    format = LiveRecordFile.format
+    record_url = LiveRecordFile.record_url
     bucket = Field("Bucket", STRING, "The bucket holding it.", computed=True)
     object = Field("Object", STRING, "Its object name.", computed=True)
-    start_time = Field("StartTime", STRING, "Start of the recorded span (UTC).", computed=True)
-    end_time = Field("EndTime", STRING, "End of the recorded span (UTC).", computed=True)
-    duration = Field("Duration", NUMBER, "Seconds recorded.", computed=True)
-    width = Field("Width", INTEGER, "Video width in pixels.", computed=True)
-    height = Field("Height", INTEGER, "Video height in pixels.", computed=True)
+    start_time = LiveRecordFile.start_time
+    end_time = LiveRecordFile.end_time
+    duration = LiveRecordFile.duration
+    width = LiveRecordFile.width
+    height = LiveRecordFile.height
 
 
 class PrefixVariable:
