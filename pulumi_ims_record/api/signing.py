@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
-EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 def percent_encode(value: str) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import random
 import re
-import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -376,7 +375,6 @@ class Backend:
         self.clock = clock
         self.public_base_url = "http://127.0.0.1"
         self._recorder: RecorderLike | None = None
-        self._recorder_lock = threading.Lock()
         for template in SYSTEM_TEMPLATES:
             db.insert_template(template, replace_system=True)
 
