@@ -39,16 +39,6 @@ def spelled_names(path: Path, names: frozenset[str]) -> list[str]:
     return found
 
 
-# Files that still spell API field names, while issue 20 moves them onto the tables one by one: the test fails
-# when a file outside this set spells one, and when a file in it no longer does (so the set only shrinks).
-NOT_YET_MOVED: set[str] = set()
-
-# The same word with another meaning, written once where that meaning lives.
-HOMONYMS = {
-    "pulumi_ims_record/api/signing.py": ["Format"],  # V2's common Format=JSON parameter, not a record format
-}
-
-
 def test_each_api_field_name_is_written_only_in_the_tables() -> None:
     names = fields.api_names()
     elsewhere = {
@@ -56,13 +46,7 @@ def test_each_api_field_name_is_written_only_in_the_tables() -> None:
         for path in sorted(PACKAGE.rglob("*.py"))
         if path != TABLE_FILE and (spelled := spelled_names(path, names))
     }
-    unexpected = {
-        path: [entry for entry in spelled if entry.split(": ")[1] not in HOMONYMS.get(path, [])]
-        for path, spelled in elsewhere.items()
-        if path not in NOT_YET_MOVED
-    }
-    assert {path: spelled for path, spelled in unexpected.items() if spelled} == {}
-    assert sorted(NOT_YET_MOVED - set(elsewhere)) == [], "moved onto the tables: take it out of NOT_YET_MOVED"
+    assert elsewhere == {}
 
 
 def test_the_scan_finds_a_spelled_field_name(tmp_path: Path) -> None:

@@ -212,6 +212,15 @@ class Parameters(Table):
     sort_by = Field("SortBy", STRING, "asc or desc by creation time (the default differs by operation).")
 
 
+class CommonParameters(Table):
+    """Parameters of every V2 (RPC-style) request, besides the signature's own (``api.signing``)."""
+
+    action = Field("Action", STRING, "The operation (V3 sends it as the x-acs-action header).", required=True)
+    version = Field("Version", STRING, "The API version (V3: the x-acs-version header).", required=True)
+    format = Field("Format", STRING, "The answers' format.", default="JSON")
+    timestamp = Field("Timestamp", STRING, "When the request was signed (UTC).", required=True)
+
+
 class Answer(Table):
     """The top-level fields of answers, errors included."""
 
@@ -294,6 +303,7 @@ TABLES: tuple[builtins.type[Table], ...] = (
     LiveRecordFile,
     DeleteFileInfo,
     Parameters,
+    CommonParameters,
     Answer,
     StatusEvent,
     FileEvent,

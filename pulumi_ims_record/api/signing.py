@@ -14,6 +14,8 @@ import hmac
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
+from pulumi_ims_record.api.fields import CommonParameters
+
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
 
 
@@ -86,7 +88,13 @@ def v2_string_to_sign(method: str, params: Iterable[tuple[str, str]] | Mapping[s
 def v2_common_parameters(action: str, version: str, timestamp: str) -> dict[str, str]:
     """The parameters every V2 (RPC) request carries besides its own, answers asked for in JSON; the signing
     ones (``AccessKeyId``, ``SignatureMethod`` ...) are added by the signer."""
-    return {"Action": action, "Format": "JSON", "Version": version, "Timestamp": timestamp}
+    common = CommonParameters
+    return {
+        common.action.api: action,
+        common.format.api: common.format.default,
+        common.version.api: version,
+        common.timestamp.api: timestamp,
+    }
 
 
 def v2_signature(access_key_secret: str, string_to_sign: str) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pulumi_ims_record.api import rules, signing
+from pulumi_ims_record.api.fields import CommonParameters
 from pulumi_ims_record.local.exceptions import AuthFailure, MissingParameter
 
 ALLOWED_SKEW_SECONDS = 15 * 60
@@ -196,7 +197,8 @@ class Authenticator:
         values: dict[str, str] = {}
         for name, value in params:
             values.setdefault(name, value)
-        for required in ("AccessKeyId", "SignatureNonce", "Timestamp"):
+        timestamp = CommonParameters.timestamp.api
+        for required in ("AccessKeyId", "SignatureNonce", timestamp):
             if not values.get(required):
                 raise MissingParameter(required)
         method = values.get("SignatureMethod", "")
@@ -207,7 +209,7 @@ class Authenticator:
         if values.get("SignatureVersion", "") != "1.0":
             raise _auth_error("InvalidSignatureVersion", "SignatureVersion must be 1.0 for V2 signatures.")
         key = self._key(values["AccessKeyId"])
-        request_time = self._check_time(values["Timestamp"], "Timestamp")
+        request_time = self._check_time(values[timestamp], timestamp)
         signed_params = [(name, value) for name, value in params if name != "Signature"]
         string_to_sign = signing.v2_string_to_sign(request.method, signed_params)
         expected = signing.v2_signature(key.secret, string_to_sign)

@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pulumi_ims_record.api import API_VERSION
-from pulumi_ims_record.api.fields import Answer
+from pulumi_ims_record.api.fields import Answer, CommonParameters
 from pulumi_ims_record.local import storage
 from pulumi_ims_record.local._body import read_request_body
 from pulumi_ims_record.local._datalock import DataDirectoryLock
@@ -406,9 +406,9 @@ class ApiHandler(_JsonHandler):
         for name, value in query:
             first.setdefault(name, value)  # the first occurrence wins, as for every parameter
         header_action, header_version = self.headers.get("x-acs-action"), self.headers.get("x-acs-version")
+        action, version = first.get(CommonParameters.action.api, ""), first.get(CommonParameters.version.api)
         if "Authorization" in self.headers or "Signature" not in first:
-            return header_action or first.get("Action", ""), header_version or first.get("Version"), None
-        action, version = first.get("Action", ""), first.get("Version")
+            return header_action or action, header_version or version, None
         for header, claimed, signed in (
             ("x-acs-action", header_action, action),
             ("x-acs-version", header_version, version),
