@@ -19,6 +19,11 @@ from typing import Any, ClassVar
 STRING, INTEGER, NUMBER, BOOLEAN, OBJECT, ARRAY = "string", "integer", "number", "boolean", "object", "array"
 
 
+def camel_case(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
 @dataclass(frozen=True)
 class Field:
     """One field of an API object (see the module docstring)."""
@@ -45,8 +50,7 @@ class Field:
     @property
     def schema(self) -> str:
         """The Pulumi schema's camelCase name (``slice_oss_object_prefix`` → ``sliceOssObjectPrefix``)."""
-        head, *rest = self.snake.split("_")
-        return head + "".join(word.capitalize() for word in rest)
+        return camel_case(self.snake)
 
     @property
     def request_name(self) -> str:
