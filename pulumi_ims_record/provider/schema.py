@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pulumi_ims_record.api import fields, rules
@@ -68,6 +68,16 @@ def _from_field(item: Field, *, required: bool | None = None) -> Property:
 
 def _table(table: type[Table]) -> tuple[Property, ...]:
     return tuple(_from_field(item) for item in table.FIELDS)
+
+
+def _resource_table(table: type[Table]) -> tuple[Property, ...]:
+    """A resource's API fields; its name, as for the Python resources, defaults to the resource's name."""
+    return tuple(
+        replace(prop, required=False, description=f"{prop.description[:-1]}; default: the resource's name.")
+        if prop.snake == "name"
+        else prop
+        for prop in _table(table)
+    )
 
 
 _JOB = fields.LiveRecordJob
@@ -124,7 +134,7 @@ RESOURCES: dict[str, tuple[str, tuple[Property, ...]]] = {
         "A recording template of Alibaba Cloud IMS: which formats a job writes, and how files are cut and "
         "named. Changes update it in place; the id is the TemplateId.",
         (
-            *_table(fields.LiveRecordTemplate),
+            *_resource_table(fields.LiveRecordTemplate),
             Property(
                 "adopt_template_id",
                 STRING,
@@ -138,7 +148,7 @@ RESOURCES: dict[str, tuple[str, tuple[Property, ...]]] = {
         "API cannot change, stop or delete a job: a changed input replaces it, and destroy forgets it (it "
         "keeps recording until its stream ends).",
         (
-            *_table(_JOB),
+            *_resource_table(_JOB),
             Property(
                 "adopt_job_id",
                 STRING,

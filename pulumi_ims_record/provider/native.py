@@ -1,0 +1,257 @@
+"""The native plugin ``pulumi-resource-ims-record``: the package ``ims-record`` over the same provider core.
+
+A thin adapter (``pulumi.provider.experimental``): it turns the engine's camelCase ``PropertyValue`` maps into
+the plain snake_case dicts the core (``LiveRecordTemplateProvider``, ``LiveRecordJobProvider``,
+``LiveRecordJobSetProvider``) takes, calls it, and turns the answer back. No rule, message or API call lives
+here. Around the SDK's known gaps (``../shared/pulumi-native.md`` §3):
+
+* unknown values arrive as the plain string ``UNKNOWN`` or as ``Computed``, and go back as that string;
+* every number is a float on the wire: the core's ``check`` turns integral floats back into ints;
+* every handler runs on one event loop, so the core (blocking HTTP) runs on a thread pool as wide as the
+  engine's parallelism allows;
+* create and update are also called during preview (``preview=True``): they then call nothing and answer the
+  inputs with the service-set outputs unknown.
+
+The engine passes this provider only ``ims-record:*`` config: ``accessKey``, ``secretKey``, ``securityToken``
+and ``region`` stand in for the dynamic provider's ``alicloud:*`` fallbacks, read in the same order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import re
+import sys
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from pulumi.dynamic import CheckResult, ConfigureRequest
+from pulumi.provider.experimental import provider as rpc
+from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.runtime.rpc import UNKNOWN
+
+from pulumi_ims_record.api.fields import camel_case
+
+from . import schema
+from ._base import ProviderBase, ProviderError
+from .job import LiveRecordJobProvider
+from .job_set import LiveRecordJobSetProvider
+from .template import LiveRecordTemplateProvider
+
+VERSION = importlib.metadata.version("pulumi-ims-record")
+MAX_PARALLEL_CALLS = 64
+"""Threads for core calls: the engine's ``--parallel`` (default 4 × CPUs) rarely goes past it."""
+
+_T = TypeVar("_T")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])([A-Z])")
+_SNAKE_WORD = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def snake_case(name: str) -> str:
+    return _CAMEL_BOUNDARY.sub(r"_\1", name).lower()
+
+
+def camel_path(text: str) -> str:
+    """Every snake_case word of a check message said the schema's way (``record_formats[0].slice_duration``
+    → ``recordFormats[0].sliceDuration``)."""
+    return _SNAKE_WORD.sub(lambda match: camel_case(match.group(0)), text)
+
+
+# --- PropertyValue <-> the core's plain values -------------------------------------------------------------
+
+
+def _maps(resource: str) -> frozenset[str]:
+    """Properties of ``resource`` whose keys are the user's (maps), not property names."""
+    _, properties = schema.RESOURCES[resource]
+    shapes = [schema.OUTPUT_SHAPES.get((resource, prop.snake), prop) for prop in properties]
+    return frozenset(prop.snake for prop in shapes if prop.type == schema.MAP)
+
+
+def _outputs(resource: str) -> tuple[str, ...]:
+    """The properties of ``resource`` only the service or the provider sets (unknown until create)."""
+    _, properties = schema.RESOURCES[resource]
+    return tuple(prop.snake for prop in properties if prop.output_only)
+
+
+def to_plain(value: PropertyValue, *, keep_keys: bool = False) -> Any:
+    """A plain Python value with snake_case property names (a map's own keys kept)."""
+    inner = value.value
+    if isinstance(inner, Computed):
+        return UNKNOWN
+    if isinstance(inner, Mapping):
+        return {key if keep_keys else snake_case(key): to_plain(item) for key, item in inner.items()}
+    if isinstance(inner, tuple | list):
+        return [to_plain(item) for item in inner]
+    return inner
+
+
+def properties_to_plain(resource: str, properties: Mapping[str, PropertyValue]) -> dict[str, Any]:
+    maps = _maps(resource)
+    plain: dict[str, Any] = {}
+    for key, value in properties.items():
+        name = snake_case(key)
+        plain[name] = to_plain(value, keep_keys=name in maps)
+    return plain
+
+
+def from_plain(value: Any, *, keep_keys: bool = False) -> PropertyValue:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return PropertyValue(value)
+    if isinstance(value, int | float):
+        return PropertyValue(float(value))
+    if isinstance(value, Mapping):
+        return PropertyValue(
+            {key if keep_keys else camel_case(key): from_plain(item) for key, item in value.items()}
+        )
+    if isinstance(value, list | tuple):
+        return PropertyValue([from_plain(item) for item in value])
+    raise TypeError(f"cannot send a {type(value).__name__} to the engine")
+
+
+def properties_from_plain(
+    resource: str, values: Mapping[str, Any], *, secrets: frozenset[str] = frozenset()
+) -> dict[str, PropertyValue]:
+    """The engine's form of ``values``; the properties named in ``secrets`` (snake_case) stay secret."""
+    maps = _maps(resource)
+    return {
+        camel_case(key): from_plain(value, keep_keys=key in maps).with_secret(key in secrets)
+        for key, value in values.items()
+        if key != "__provider"
+    }
+
+
+def secret_properties(properties: Mapping[str, PropertyValue]) -> frozenset[str]:
+    """The snake_case names of the properties holding a secret anywhere inside."""
+    return frozenset(snake_case(key) for key, value in properties.items() if value.contains_secret())
+
+
+# --- the provider -------------------------------------------------------------------------------------------
+
+
+class NativeConfig:
+    """``get(key)`` over the engine's configuration, as the core's ``ProviderSettings.from_config`` reads it:
+    ``ims-record:x`` from the package's own config, and ``alicloud:x`` from the same ``ims-record`` key."""
+
+    def __init__(self, request: rpc.ConfigureRequest) -> None:
+        self._values: dict[str, str] = {}
+        for key, value in request.variables.items():
+            self._values[key.rsplit(":", 1)[-1]] = value
+        for key, item in request.args.items():
+            if isinstance(item.value, str) and not isinstance(item.value, Computed):
+                self._values[key] = item.value
+
+    def get(self, key: str) -> str | None:
+        package, _, name = key.partition(":")
+        if package not in (schema.PACKAGE, "alicloud"):
+            return None
+        return self._values.get(name)
+
+
+class ImsRecordProvider(rpc.Provider):
+    """The ``ims-record`` package: one core provider per resource type."""
+
+    def __init__(self) -> None:
+        self.cores: dict[str, ProviderBase] = {
+            schema.token("LiveRecordTemplate"): LiveRecordTemplateProvider(),
+            schema.token("LiveRecordJob"): LiveRecordJobProvider(),
+            schema.token("LiveRecordJobSet"): LiveRecordJobSetProvider(),
+        }
+        self._executor = ThreadPoolExecutor(MAX_PARALLEL_CALLS, thread_name_prefix="ims-record")
+
+    def _core(self, type_token: str) -> tuple[str, ProviderBase]:
+        core = self.cores.get(type_token)
+        if core is None:
+            raise ProviderError(f"unknown resource type {type_token}")
+        return type_token.rsplit(":", 1)[-1], core
+
+    async def _run(self, call: Callable[[], _T]) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    async def get_schema(self, request: rpc.GetSchemaRequest) -> rpc.GetSchemaResponse:
+        return rpc.GetSchemaResponse(schema.schema_text(VERSION))
+
+    async def configure(self, request: rpc.ConfigureRequest) -> rpc.ConfigureResponse:
+        config = NativeConfig(request)
+        for core in self.cores.values():
+            core.configure(ConfigureRequest(config))  # type: ignore[arg-type]
+        return rpc.ConfigureResponse(accept_secrets=True, supports_preview=True)
+
+    async def check(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
+        resource, core = self._core(request.type)
+        news = properties_to_plain(resource, request.new_inputs)
+        if resource != "LiveRecordJobSet" and "name" not in news:
+            news["name"] = request.name  # as the Python resources do: the resource's name
+        result: CheckResult = await self._run(lambda: core.check({}, news))
+        failures = [
+            rpc.CheckFailure(camel_path(failure.property), camel_path(failure.reason))
+            for failure in result.failures or []
+        ]
+        inputs = properties_from_plain(
+            resource, result.inputs or {}, secrets=secret_properties(request.new_inputs)
+        )
+        return rpc.CheckResponse(inputs=inputs, failures=failures)
+
+    async def diff(self, request: rpc.DiffRequest) -> rpc.DiffResponse:
+        resource, core = self._core(request.type)
+        olds = properties_to_plain(resource, request.old_state)
+        news = properties_to_plain(resource, request.new_inputs)
+        result = await self._run(lambda: core.diff(request.resource_id, olds, news))
+        return rpc.DiffResponse(
+            changes=result.changes,
+            replaces=[camel_case(key) for key in result.replaces or []],
+            stables=[camel_case(key) for key in result.stables or []],
+            delete_before_replace=bool(result.delete_before_replace),
+        )
+
+    async def create(self, request: rpc.CreateRequest) -> rpc.CreateResponse:
+        resource, core = self._core(request.type)
+        inputs = properties_to_plain(resource, request.properties)
+        secrets = secret_properties(request.properties)
+        if request.preview:
+            unknown = {name: UNKNOWN for name in _outputs(resource)}
+            return rpc.CreateResponse(
+                None, properties_from_plain(resource, {**unknown, **inputs}, secrets=secrets)
+            )
+        result = await self._run(lambda: core.create(inputs))
+        outputs = properties_from_plain(resource, result.outs or {}, secrets=secrets)
+        return rpc.CreateResponse(str(result.id), outputs)
+
+    async def read(self, request: rpc.ReadRequest) -> rpc.ReadResponse:
+        resource, core = self._core(request.type)
+        state = properties_to_plain(resource, request.properties)
+        secrets = secret_properties(request.properties) | secret_properties(request.inputs)
+        result = await self._run(lambda: core.read(request.resource_id, state))
+        if not result.id:
+            return rpc.ReadResponse()
+        return rpc.ReadResponse(
+            str(result.id),
+            properties_from_plain(resource, result.outs or {}, secrets=secrets),
+            properties_from_plain(resource, result.inputs or {}, secrets=secrets),
+        )
+
+    async def update(self, request: rpc.UpdateRequest) -> rpc.UpdateResponse:
+        resource, core = self._core(request.type)
+        olds = properties_to_plain(resource, request.olds)
+        news = properties_to_plain(resource, request.news)
+        secrets = secret_properties(request.news)
+        if request.preview:
+            return rpc.UpdateResponse(properties_from_plain(resource, {**olds, **news}, secrets=secrets))
+        result = await self._run(lambda: core.update(request.resource_id, olds, news))
+        return rpc.UpdateResponse(properties_from_plain(resource, result.outs or {}, secrets=secrets))
+
+    async def delete(self, request: rpc.DeleteRequest) -> None:
+        resource, core = self._core(request.type)
+        state = properties_to_plain(resource, request.properties)
+        await self._run(lambda: core.delete(request.resource_id, state))
+
+
+def main() -> None:
+    """The plugin's entry point: the engine starts it and reads the port it prints."""
+    from pulumi.provider.experimental.server import main as serve
+
+    serve(sys.argv[1:], VERSION, ImsRecordProvider())
+
+
+if __name__ == "__main__":
+    main()

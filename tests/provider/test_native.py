@@ -1,0 +1,242 @@
+"""The native plugin's adapter (``provider/native.py``) driven as the engine drives it, against a local IMS:
+camelCase ``PropertyValue`` maps in and out, the same core underneath."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterator, Mapping
+from typing import Any, TypeVar
+
+import pytest
+from pulumi.provider.experimental import provider as rpc
+from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.runtime.rpc import UNKNOWN
+
+from pulumi_ims_record.provider import native
+from tests.conftest import LOCAL_ACCESS_KEY_ID, LOCAL_ACCESS_KEY_SECRET, LocalIms
+
+STREAM = "rtmp://127.0.0.1:1935/live/stage-a"
+T = TypeVar("T")
+
+
+def run(call: Coroutine[Any, Any, T]) -> T:
+    """One provider call on a private event loop: ``asyncio.run`` would leave the thread without a current
+    loop, which the Pulumi mocks of later tests rely on."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(call)
+    finally:
+        loop.close()
+
+
+def urn(resource: str, name: str) -> str:
+    return f"urn:pulumi:dev::proj::ims-record:index:{resource}::{name}"
+
+
+def value(plain: Any, *, secret: bool = False) -> PropertyValue:
+    return native.from_plain(plain).with_secret(secret)
+
+
+def props(**plain: Any) -> dict[str, PropertyValue]:
+    return {key: value(item) for key, item in plain.items()}
+
+
+def raw(item: PropertyValue) -> Any:
+    """The value as the engine holds it: names untouched."""
+    inner = item.value
+    if isinstance(inner, Computed):
+        return UNKNOWN
+    if isinstance(inner, Mapping):
+        return {key: raw(part) for key, part in inner.items()}
+    if isinstance(inner, tuple):
+        return [raw(part) for part in inner]
+    return inner
+
+
+def plain(properties: dict[str, PropertyValue]) -> dict[str, Any]:
+    return {key: raw(item) for key, item in properties.items()}
+
+
+@pytest.fixture
+def provider(local_ims: LocalIms) -> Iterator[native.ImsRecordProvider]:
+    made = native.ImsRecordProvider()
+    variables = {
+        "ims-record:config:endpoint": local_ims.endpoint,
+        "ims-record:config:accessKey": LOCAL_ACCESS_KEY_ID,
+        "ims-record:config:secretKey": LOCAL_ACCESS_KEY_SECRET,
+    }
+    run(made.configure(rpc.ConfigureRequest(variables, {}, True, False)))
+    yield made
+    for core in made.cores.values():
+        if core._client is not None:
+            core._client.close()
+
+
+HLS = {
+    "format": "m3u8",
+    "ossObjectPrefix": "record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}",
+    "sliceOssObjectPrefix": "record/{JobId}/{UnixTimestamp}_{Sequence}",
+    "sliceDuration": 10.0,
+}
+
+
+def check(provider: native.ImsRecordProvider, resource: str, name: str, **inputs: Any) -> rpc.CheckResponse:
+    return run(provider.check(rpc.CheckRequest(urn(resource, name), {}, props(**inputs), b"")))
+
+
+def create_template(provider: native.ImsRecordProvider, **inputs: Any) -> rpc.CreateResponse:
+    checked = check(provider, "LiveRecordTemplate", "hls", recordFormats=[HLS], **inputs)
+    assert not checked.failures
+    request = rpc.CreateRequest(urn("LiveRecordTemplate", "hls"), checked.inputs or {}, 0.0, False)
+    return run(provider.create(request))
+
+
+def job_inputs(template_id: str, **overrides: Any) -> dict[str, PropertyValue]:
+    inputs = {
+        "streamInput": value({"url": STREAM}, secret=True),
+        "recordOutput": value({"bucket": "recordings", "endpoint": "oss-cn-shanghai.aliyuncs.com"}),
+        "templateId": value(template_id),
+        **{key: value(item) for key, item in overrides.items()},
+    }
+    return inputs
+
+
+def test_check_names_camel_case_properties_and_calls_nothing(
+    provider: native.ImsRecordProvider, local_ims: LocalIms
+) -> None:
+    local_ims.reset_stats()
+    bad = {**HLS, "sliceDuration": 99.0}
+    answer = check(
+        provider, "LiveRecordTemplate", "hls", recordFormats=[bad, {"format": "mp4", "sliceDuration": 5.0}]
+    )
+    failures = {(failure.property, failure.reason) for failure in answer.failures or []}
+    assert ("recordFormats[0].sliceDuration", "must be 5–30 seconds") in failures
+    assert any(prop == "recordFormats[1].sliceDuration" and "m3u8" in reason for prop, reason in failures)
+    assert local_ims.total_calls() == 0
+
+
+def test_check_defaults_the_name_to_the_resource_name_and_fills_defaults(
+    provider: native.ImsRecordProvider,
+) -> None:
+    answer = check(
+        provider,
+        "LiveRecordTemplate",
+        "hls-30s",
+        recordFormats=[{k: v for k, v in HLS.items() if k != "sliceDuration"}],
+    )
+    assert not answer.failures
+    inputs = plain(answer.inputs or {})
+    assert inputs["name"] == "hls-30s"
+    assert inputs["recordFormats"][0]["sliceDuration"] == 30.0
+    assert inputs["recordFormats"][0]["cycleDuration"] == 21600.0
+
+
+def test_check_lets_unknown_values_through_at_preview(provider: native.ImsRecordProvider) -> None:
+    inputs = {
+        "streamInput": PropertyValue({"url": PropertyValue(Computed())}),
+        "recordOutput": value({"bucket": "recordings"}),
+        "templateId": PropertyValue(UNKNOWN),
+    }
+    answer = run(provider.check(rpc.CheckRequest(urn("LiveRecordJob", "a"), {}, inputs, b"")))
+    assert not answer.failures
+    assert plain(answer.inputs or {})["templateId"] == UNKNOWN
+
+
+def test_create_during_preview_calls_nothing_and_leaves_outputs_unknown(
+    provider: native.ImsRecordProvider, local_ims: LocalIms
+) -> None:
+    local_ims.reset_stats()
+    checked = check(provider, "LiveRecordTemplate", "hls", recordFormats=[HLS])
+    request = rpc.CreateRequest(urn("LiveRecordTemplate", "hls"), checked.inputs or {}, 0.0, True)
+    answer = run(provider.create(request))
+    assert answer.resource_id is None
+    outputs = plain(answer.properties)
+    assert outputs["templateId"] == UNKNOWN and outputs["name"] == "hls"
+    assert local_ims.total_calls() == 0
+
+
+def test_template_lifecycle_through_the_adapter(
+    provider: native.ImsRecordProvider, local_ims: LocalIms
+) -> None:
+    local_ims.reset_stats()
+    created = create_template(provider)
+    template_id = created.resource_id
+    assert template_id and plain(created.properties)["templateId"] == template_id
+    assert local_ims.stats().get("CreateLiveRecordTemplate") == 1
+    state = created.properties
+
+    changed = (
+        check(provider, "LiveRecordTemplate", "hls", recordFormats=[{**HLS, "sliceDuration": 20.0}]).inputs
+        or {}
+    )
+    diff = run(
+        provider.diff(rpc.DiffRequest(urn("LiveRecordTemplate", "hls"), template_id, state, changed, []))
+    )
+    assert diff.changes and diff.replaces == []
+    updated = run(
+        provider.update(
+            rpc.UpdateRequest(urn("LiveRecordTemplate", "hls"), template_id, state, changed, 0.0, [], False)
+        )
+    )
+    assert plain(updated.properties)["recordFormats"][0]["sliceDuration"] == 20.0
+
+    read = run(
+        provider.read(
+            rpc.ReadRequest(urn("LiveRecordTemplate", "hls"), template_id, updated.properties, changed)
+        )
+    )
+    assert read.resource_id == template_id
+    assert plain(read.inputs)["recordFormats"][0]["sliceDuration"] == 20.0
+
+    run(
+        provider.delete(
+            rpc.DeleteRequest(urn("LiveRecordTemplate", "hls"), template_id, read.properties, 0.0)
+        )
+    )
+    assert local_ims.stats().get("DeleteLiveRecordTemplate") == 1
+
+
+def test_job_create_keeps_the_secret_and_a_changed_url_replaces(
+    provider: native.ImsRecordProvider, local_ims: LocalIms
+) -> None:
+    template_id = str(create_template(provider).resource_id)
+    checked = run(
+        provider.check(rpc.CheckRequest(urn("LiveRecordJob", "stage-a"), {}, job_inputs(template_id), b""))
+    )
+    assert not checked.failures
+    local_ims.reset_stats()
+    created = run(
+        provider.create(rpc.CreateRequest(urn("LiveRecordJob", "stage-a"), checked.inputs or {}, 0.0, False))
+    )
+    assert local_ims.stats().get("SubmitLiveRecordJob") == 1
+    outputs = plain(created.properties)
+    assert outputs["jobId"] == created.resource_id and outputs["name"] == "stage-a"
+    assert created.properties["streamInput"].is_secret and not created.properties["templateId"].is_secret
+
+    moved = job_inputs(template_id) | {"streamInput": value({"url": STREAM + "-b"}, secret=True)}
+    moved_checked = run(provider.check(rpc.CheckRequest(urn("LiveRecordJob", "stage-a"), {}, moved, b"")))
+    diff = run(
+        provider.diff(
+            rpc.DiffRequest(
+                urn("LiveRecordJob", "stage-a"),
+                str(created.resource_id),
+                created.properties,
+                moved_checked.inputs or {},
+                [],
+            )
+        )
+    )
+    assert diff.changes and diff.replaces == ["streamInput"]
+
+
+def test_an_unknown_resource_type_is_refused(provider: native.ImsRecordProvider) -> None:
+    with pytest.raises(native.ProviderError, match="unknown resource type"):
+        run(provider.check(rpc.CheckRequest("urn:pulumi:dev::proj::ims-record:index:Nope::x", {}, {}, b"")))
+
+
+@pytest.mark.parametrize(
+    ("camel", "snake"),
+    [("sliceOssObjectPrefix", "slice_oss_object_prefix"), ("templateId", "template_id"), ("url", "url")],
+)
+def test_names_convert_both_ways(camel: str, snake: str) -> None:
+    assert native.snake_case(camel) == snake and native.camel_path(snake) == camel
