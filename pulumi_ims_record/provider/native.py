@@ -19,6 +19,7 @@ and ``region`` stand in for the dynamic provider's ``alicloud:*`` fallbacks, rea
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import importlib.metadata
 import re
 import sys
@@ -34,7 +35,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from pulumi_ims_record.api.fields import camel_case
 
 from . import schema
-from ._base import ProviderBase, ProviderError
+from ._base import ProviderBase, ProviderError, differs
 from .job import LiveRecordJobProvider
 from .job_set import LiveRecordJobSetProvider
 from .template import LiveRecordTemplateProvider
@@ -72,6 +73,39 @@ def _outputs(resource: str) -> tuple[str, ...]:
     """The properties of ``resource`` only the service or the provider sets (unknown until create)."""
     _, properties = schema.RESOURCES[resource]
     return tuple(prop.snake for prop in properties if prop.output_only)
+
+
+def _inputs(resource: str) -> tuple[str, ...]:
+    _, properties = schema.RESOURCES[resource]
+    return tuple(prop.snake for prop in properties if not prop.output_only)
+
+
+_DIFF_KINDS = {
+    (False, "add"): rpc.PropertyDiffKind.ADD,
+    (False, "delete"): rpc.PropertyDiffKind.DELETE,
+    (False, "update"): rpc.PropertyDiffKind.UPDATE,
+    (True, "add"): rpc.PropertyDiffKind.ADD_REPLACE,
+    (True, "delete"): rpc.PropertyDiffKind.DELETE_REPLACE,
+    (True, "update"): rpc.PropertyDiffKind.UPDATE_REPLACE,
+}
+
+
+def _leaf_diffs(path: str, old: Any, new: Any, replace: bool) -> dict[str, rpc.PropertyDiff]:
+    """The changed leaves below ``path`` (``streamInput.url``, ``recordFormats[0].sliceDuration``)."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        found: dict[str, rpc.PropertyDiff] = {}
+        for key in sorted(set(old) | set(new)):
+            found.update(_leaf_diffs(f"{path}.{camel_case(key)}", old.get(key), new.get(key), replace))
+        return found
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        found = {}
+        for index, (old_item, new_item) in enumerate(zip(old, new, strict=True)):
+            found.update(_leaf_diffs(f"{path}[{index}]", old_item, new_item, replace))
+        return found
+    if not differs(old, new):
+        return {}
+    change = "add" if old is None else "delete" if new is None else "update"
+    return {path: rpc.PropertyDiff(_DIFF_KINDS[replace, change], input_diff=False)}
 
 
 def to_plain(value: PropertyValue, *, keep_keys: bool = False) -> Any:
@@ -148,15 +182,58 @@ class NativeConfig:
         return self._values.get(name)
 
 
+_CURRENT_URN: contextvars.ContextVar[str] = contextvars.ContextVar("ims_record_urn", default="")
+
+
+class EngineLog:
+    """The core's warnings and notices, sent to the engine's diagnostics for the resource being worked on (a
+    plugin's stderr only reaches the engine's log file). Without an engine they go to stderr."""
+
+    def __init__(self, engine_address: str | None) -> None:
+        self._engine: Any = None
+        if engine_address:
+            import grpc
+            from pulumi.runtime.proto import engine_pb2_grpc
+
+            self._engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(engine_address))
+
+    def _send(self, severity: Any, label: str, message: str) -> None:
+        from pulumi.runtime.proto import engine_pb2
+
+        if self._engine is None:
+            print(f"{label}{message}", file=sys.stderr, flush=True)
+            return
+        request = engine_pb2.LogRequest(severity=severity, message=message, urn=_CURRENT_URN.get())
+        try:
+            self._engine.Log(request)
+        except Exception:  # a diagnostic must never fail the operation
+            print(f"{label}{message}", file=sys.stderr, flush=True)
+
+    def warning(self, message: str) -> None:
+        from pulumi.runtime.proto import engine_pb2
+
+        self._send(engine_pb2.WARNING, "warning: ", message)
+
+    def info(self, message: str) -> None:
+        from pulumi.runtime.proto import engine_pb2
+
+        self._send(engine_pb2.INFO, "", message)
+
+
 class ImsRecordProvider(rpc.Provider):
     """The ``ims-record`` package: one core provider per resource type."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine_address: str | None = None) -> None:
         self.cores: dict[str, ProviderBase] = {
             schema.token("LiveRecordTemplate"): LiveRecordTemplateProvider(),
             schema.token("LiveRecordJob"): LiveRecordJobProvider(),
             schema.token("LiveRecordJobSet"): LiveRecordJobSetProvider(),
         }
+        log = EngineLog(engine_address)
+        for core in self.cores.values():
+            # The core reports through these two (static on the class: stderr, as the dynamic host shows it).
+            core.warn = log.warning  # type: ignore[method-assign]
+            core.notice = log.info  # type: ignore[method-assign]
         self._executor = ThreadPoolExecutor(MAX_PARALLEL_CALLS, thread_name_prefix="ims-record")
 
     def _core(self, type_token: str) -> tuple[str, ProviderBase]:
@@ -165,8 +242,11 @@ class ImsRecordProvider(rpc.Provider):
             raise ProviderError(f"unknown resource type {type_token}")
         return type_token.rsplit(":", 1)[-1], core
 
-    async def _run(self, call: Callable[[], _T]) -> _T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+    async def _run(self, urn: str, call: Callable[[], _T]) -> _T:
+        """``call`` on the thread pool, its diagnostics attached to ``urn``."""
+        _CURRENT_URN.set(urn)
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self._executor, context.run, call)
 
     async def get_schema(self, request: rpc.GetSchemaRequest) -> rpc.GetSchemaResponse:
         return rpc.GetSchemaResponse(schema.schema_text(VERSION))
@@ -182,7 +262,7 @@ class ImsRecordProvider(rpc.Provider):
         news = properties_to_plain(resource, request.new_inputs)
         if resource != "LiveRecordJobSet" and "name" not in news:
             news["name"] = request.name  # as the Python resources do: the resource's name
-        result: CheckResult = await self._run(lambda: core.check({}, news))
+        result: CheckResult = await self._run(request.urn, lambda: core.check({}, news))
         failures = [
             rpc.CheckFailure(camel_path(failure.property), camel_path(failure.reason))
             for failure in result.failures or []
@@ -196,12 +276,21 @@ class ImsRecordProvider(rpc.Provider):
         resource, core = self._core(request.type)
         olds = properties_to_plain(resource, request.old_state)
         news = properties_to_plain(resource, request.new_inputs)
-        result = await self._run(lambda: core.diff(request.resource_id, olds, news))
+        result = await self._run(request.urn, lambda: core.diff(request.resource_id, olds, news))
+        replaces = list(result.replaces or [])
+        detailed: dict[str, rpc.PropertyDiff] = {}
+        if result.changes:  # the core decided; this only says where, for `preview --diff`
+            for name in _inputs(resource):
+                detailed.update(
+                    _leaf_diffs(camel_case(name), olds.get(name), news.get(name), name in replaces)
+                )
         return rpc.DiffResponse(
             changes=result.changes,
-            replaces=[camel_case(key) for key in result.replaces or []],
+            replaces=[camel_case(key) for key in replaces],
             stables=[camel_case(key) for key in result.stables or []],
             delete_before_replace=bool(result.delete_before_replace),
+            diffs=sorted({re.split(r"[.\[]", path, maxsplit=1)[0] for path in detailed}),
+            detailed_diff=detailed,
         )
 
     async def create(self, request: rpc.CreateRequest) -> rpc.CreateResponse:
@@ -213,7 +302,7 @@ class ImsRecordProvider(rpc.Provider):
             return rpc.CreateResponse(
                 None, properties_from_plain(resource, {**unknown, **inputs}, secrets=secrets)
             )
-        result = await self._run(lambda: core.create(inputs))
+        result = await self._run(request.urn, lambda: core.create(inputs))
         outputs = properties_from_plain(resource, result.outs or {}, secrets=secrets)
         return rpc.CreateResponse(str(result.id), outputs)
 
@@ -221,7 +310,7 @@ class ImsRecordProvider(rpc.Provider):
         resource, core = self._core(request.type)
         state = properties_to_plain(resource, request.properties)
         secrets = secret_properties(request.properties) | secret_properties(request.inputs)
-        result = await self._run(lambda: core.read(request.resource_id, state))
+        result = await self._run(request.urn, lambda: core.read(request.resource_id, state))
         if not result.id:
             return rpc.ReadResponse()
         return rpc.ReadResponse(
@@ -237,20 +326,21 @@ class ImsRecordProvider(rpc.Provider):
         secrets = secret_properties(request.news)
         if request.preview:
             return rpc.UpdateResponse(properties_from_plain(resource, {**olds, **news}, secrets=secrets))
-        result = await self._run(lambda: core.update(request.resource_id, olds, news))
+        result = await self._run(request.urn, lambda: core.update(request.resource_id, olds, news))
         return rpc.UpdateResponse(properties_from_plain(resource, result.outs or {}, secrets=secrets))
 
     async def delete(self, request: rpc.DeleteRequest) -> None:
         resource, core = self._core(request.type)
         state = properties_to_plain(resource, request.properties)
-        await self._run(lambda: core.delete(request.resource_id, state))
+        await self._run(request.urn, lambda: core.delete(request.resource_id, state))
 
 
 def main() -> None:
     """The plugin's entry point: the engine starts it and reads the port it prints."""
     from pulumi.provider.experimental.server import main as serve
 
-    serve(sys.argv[1:], VERSION, ImsRecordProvider())
+    engine_address = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    serve(sys.argv[1:], VERSION, ImsRecordProvider(engine_address))
 
 
 if __name__ == "__main__":
