@@ -4,7 +4,8 @@
 #   1. system packages the local IMS records with (ffmpeg, ffprobe, nginx + its RTMP module), via apt when root;
 #   2. .venv with this package (editable) and its dev extra, reinstalled when pyproject.toml changes;
 #   3. the Pulumi CLI: a `pulumi` on PATH at least as new as the pinned version, else built from tools/pulumi-cli;
-#   4. .venv/bin/{pulumi, pulumi-resource-pulumi-python, pulumi-language-python};
+#   3b. the Pulumi YAML language host, built from tools/pulumi-yaml with the CLI's Go caches;
+#   4. .venv/bin/{pulumi, pulumi-resource-pulumi-python, pulumi-language-python, pulumi-language-yaml};
 #   5. .state/: the file backend and PULUMI_HOME.
 # Progress goes to stderr, prefixed with "==>"; long steps log under .state/logs/.
 set -euo pipefail
@@ -15,6 +16,7 @@ STATE="$ROOT/.state"
 TOOLS_BIN="$ROOT/.tools/bin"
 LOGS="$STATE/logs"
 CLI_MODULE_DIR="$ROOT/tools/pulumi-cli"
+YAML_MODULE_DIR="$ROOT/tools/pulumi-yaml"
 
 # The pinned CLI version is the pkg/v3 requirement of the consumer module: one place to change it.
 PULUMI_VERSION="$(sed -n 's#^require github.com/pulumi/pulumi/pkg/v3 v\([0-9.]*\)$#\1#p;s#^[[:space:]]*github.com/pulumi/pulumi/pkg/v3 v\([0-9.]*\)$#\1#p' \
@@ -135,6 +137,32 @@ if [[ -z "$pulumi_binary" ]]; then
     pulumi_binary="$built"
 fi
 
+# --- 3b. the YAML language host ------------------------------------------------------------------------------------
+# `runtime: yaml` projects need pulumi-language-yaml; `pulumi plugin install` refuses it ("bundled with Pulumi"), so it
+# is built here, next to the CLI, where the engine finds a bundled plugin without a warning. The version is the
+# pulumi-yaml requirement of tools/pulumi-yaml/go.mod; the stamp records what was built.
+YAML_VERSION="$(sed -n 's#^require github.com/pulumi/pulumi-yaml v\([0-9.]*\)$#\1#p' "$YAML_MODULE_DIR/go.mod" | head -n1)"
+[[ -n "$YAML_VERSION" ]] || fail "cannot read the pinned pulumi-yaml version from $YAML_MODULE_DIR/go.mod"
+yaml_host="$TOOLS_BIN/pulumi-language-yaml"
+if [[ "$(cat "$yaml_host.version" 2>/dev/null)" != "$YAML_VERSION" || ! -x "$yaml_host" ]]; then
+    command -v go >/dev/null || fail "building the Pulumi YAML language host needs Go >= 1.26"
+    yaml_log="$LOGS/pulumi-yaml-build.log"
+    step "building the Pulumi YAML language host v$YAML_VERSION into .tools/bin (about a minute cold; log: $yaml_log)"
+    mkdir -p "$TOOLS_BIN"
+    started=$SECONDS
+    if ! (
+        cd "$YAML_MODULE_DIR"
+        CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$yaml_host.partial" \
+            github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
+    ) >"$yaml_log" 2>&1; then
+        tail -n 20 "$yaml_log" >&2
+        fail "building the Pulumi YAML language host failed; see $yaml_log"
+    fi
+    mv -f "$yaml_host.partial" "$yaml_host"
+    echo "$YAML_VERSION" >"$yaml_host.version"
+    step "built the Pulumi YAML language host v$YAML_VERSION in $((SECONDS - started)) s"
+fi
+
 # --- 4. binaries the engine looks for on PATH -----------------------------------------------------------------------
 # The plugin launchers live in .tools/bin and are linked from .venv/bin: when pulumi is .tools/bin/pulumi, the engine
 # finds them both on PATH and next to its own executable, and (the two being the same file) does not warn about it.
@@ -181,6 +209,7 @@ exec \"$VENV/bin/python\" -u \"$ROOT/scripts/language_host.py\" \"\$@\""
 link "$pulumi_binary" "$VENV/bin/pulumi"
 link "$TOOLS_BIN/pulumi-resource-pulumi-python" "$VENV/bin/pulumi-resource-pulumi-python"
 link "$TOOLS_BIN/pulumi-language-python" "$VENV/bin/pulumi-language-python"
+link "$yaml_host" "$VENV/bin/pulumi-language-yaml"
 
 # --- 5. state: file backend, PULUMI_HOME ----------------------------------------------------------------
 # (The demo stacks' passphrase is set by scripts/env.sh.)

@@ -2,7 +2,8 @@
 
 Starts the local IMS and a test RTMP stream on the ports the `local` stack names (Pulumi.local.yaml),
 runs `pulumi up` of the root project against them, waits for the first file recorded in this run, prints
-where it is and how to play it, then keeps recording until Ctrl-C.
+where it is and how to play it, then keeps recording until Ctrl-C. With `--yaml` the project is
+examples/yaml-quickstart instead: the same recording declared in Pulumi YAML through the native package.
 
 On exit it stops the local IMS (which closes the open recording so it stays playable) and the stream. The
 stack and the local IMS data stay under .state/, consistent with each other, so the next run is an update
@@ -38,8 +39,6 @@ from pulumi_ims_record.local.teststream import TestStream, TestStreamUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "local"
-STATE = ROOT / ".state" / "demo"
-IMS_DATA = STATE / "ims"
 # The local IMS's documented default credentials: the demo never sends real ones anywhere.
 LOCAL_CREDENTIALS = {
     "ALIBABA_CLOUD_ACCESS_KEY_ID": "ims-local-key",
@@ -59,8 +58,31 @@ def say(message: str) -> None:
 
 
 @dataclass(frozen=True)
+class Project:
+    """Which project the demo runs, and where its stack's local IMS data lives (they go together)."""
+
+    directory: Path
+    program: str
+    job_output: str
+    state: Path
+
+    @property
+    def ims_data(self) -> Path:
+        return self.state / "ims"
+
+
+PYTHON_PROJECT = Project(ROOT, "examples/quickstart", "job_id", ROOT / ".state" / "demo")
+YAML_PROJECT = Project(
+    ROOT / "examples" / "yaml-quickstart",
+    "examples/yaml-quickstart/Pulumi.yaml",
+    "jobId",
+    ROOT / ".state" / "demo-yaml",
+)
+
+
+@dataclass(frozen=True)
 class LocalStack:
-    """What the demo needs from Pulumi.local.yaml and the root Pulumi.yaml."""
+    """What the demo needs from the project's Pulumi.local.yaml and Pulumi.yaml."""
 
     project: str
     ims_port: int
@@ -69,9 +91,11 @@ class LocalStack:
     bucket: str
 
     @classmethod
-    def read(cls) -> LocalStack:
-        project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"]
-        config: dict[str, Any] = yaml.safe_load((ROOT / f"Pulumi.{STACK}.yaml").read_text())["config"]
+    def read(cls, where: Project) -> LocalStack:
+        project = yaml.safe_load((where.directory / "Pulumi.yaml").read_text())["name"]
+        config: dict[str, Any] = yaml.safe_load((where.directory / f"Pulumi.{STACK}.yaml").read_text())[
+            "config"
+        ]
         endpoint = urlsplit(str(config["ims-record:endpoint"]))
         stream = urlsplit(str(config[f"{project}:streamUrl"]))
         if endpoint.hostname != "127.0.0.1" or stream.hostname != "127.0.0.1":
@@ -113,15 +137,17 @@ def test_stream(port: int, name: str) -> Iterator[TestStream]:
 
 
 @contextlib.contextmanager
-def local_ims(port: int) -> Iterator[dict[str, Any]]:
-    """The local IMS as a subprocess on ``port`` with its data in .state/demo/ims; yields its ready.json."""
-    IMS_DATA.mkdir(parents=True, exist_ok=True)
-    ready_file = IMS_DATA / "ready.json"
+def local_ims(port: int, where: Project) -> Iterator[dict[str, Any]]:
+    """The local IMS as a subprocess on ``port``, data in the project's state; yields its ready.json."""
+    where.ims_data.mkdir(parents=True, exist_ok=True)
+    ready_file = where.ims_data / "ready.json"
     ready_file.unlink(missing_ok=True)
-    log_path = STATE / "local-ims.log"
+    log_path = where.state / "local-ims.log"
     command = [sys.executable, "-m", "pulumi_ims_record.local", "--port", str(port)]
-    command += ["--data-dir", str(IMS_DATA), "--ready-file", str(ready_file)]
-    say(f"starting the local IMS on http://127.0.0.1:{port} (data and log in {STATE.relative_to(ROOT)})")
+    command += ["--data-dir", str(where.ims_data), "--ready-file", str(ready_file)]
+    say(
+        f"starting the local IMS on http://127.0.0.1:{port} (data and log in {where.state.relative_to(ROOT)})"
+    )
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -149,12 +175,12 @@ def local_ims(port: int) -> Iterator[dict[str, Any]]:
                 process.wait()
 
 
-def pulumi(*args: str, capture: bool = False) -> str:
-    """Run the bootstrapped CLI on the root project with the local credentials; fail with its output."""
+def pulumi(where: Project, *args: str, capture: bool = False) -> str:
+    """Run the bootstrapped CLI on the project with the local credentials; fail with its output."""
     command = ["pulumi", *args, "--stack", STACK, "--non-interactive"]
     result = subprocess.run(
         command,
-        cwd=ROOT,
+        cwd=where.directory,
         env={**os.environ, **LOCAL_CREDENTIALS},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE if capture else None,
@@ -165,25 +191,25 @@ def pulumi(*args: str, capture: bool = False) -> str:
     return result.stdout or ""
 
 
-def stack_exists() -> bool:
+def stack_exists(where: Project) -> bool:
     listing = subprocess.run(
-        ["pulumi", "stack", "ls", "--json"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["pulumi", "stack", "ls", "--json"], cwd=where.directory, capture_output=True, text=True, check=True
     )
     return any(item["name"] == STACK for item in json.loads(listing.stdout))
 
 
-def reset() -> None:
+def reset(where: Project) -> None:
     """Forget the stack and the local IMS data together (they only make sense together)."""
-    if stack_exists():
+    if stack_exists(where):
         say(f"removing the stack `{STACK}` (its config file stays)")
-        pulumi("stack", "rm", "--force", "--yes", "--preserve-config")
-    if STATE.exists():
-        say(f"deleting {STATE.relative_to(ROOT)}")
-        shutil.rmtree(STATE)
+        pulumi(where, "stack", "rm", "--force", "--yes", "--preserve-config")
+    if where.state.exists():
+        say(f"deleting {where.state.relative_to(ROOT)}")
+        shutil.rmtree(where.state)
 
 
 def wait_for_first_file(
-    client: IceClient, job_id: str, since: datetime, timeout: float, stop: threading.Event
+    client: IceClient, job_id: str, since: datetime, timeout: float, stop: threading.Event, log: Path
 ) -> LiveRecordFile | None:
     """The first file of ``job_id`` that ended after ``since`` (ListLiveRecordFiles); None on Ctrl-C."""
     started = time.monotonic()
@@ -206,7 +232,7 @@ def wait_for_first_file(
         elapsed = time.monotonic() - started
         if elapsed > timeout:
             raise DemoError(
-                f"no recording of job {job_id} within {timeout:.0f} s; see .state/demo/local-ims.log"
+                f"no recording of job {job_id} within {timeout:.0f} s; see {log.relative_to(ROOT)}"
             )
         if time.monotonic() >= next_progress:
             status = client.get_live_record_job(job_id=job_id).record_job.status
@@ -250,38 +276,46 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--once", action="store_true", help="exit after the first recording instead of waiting for Ctrl-C"
     )
+    parser.add_argument(
+        "--yaml",
+        action="store_true",
+        help="run examples/yaml-quickstart (Pulumi YAML, the native package) instead of the quickstart",
+    )
     args = parser.parse_args(argv)
+    where = YAML_PROJECT if args.yaml else PYTHON_PROJECT
 
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
-    stack = LocalStack.read()
+    stack = LocalStack.read(where)
     if args.reset:
-        reset()
-    STATE.mkdir(parents=True, exist_ok=True)
+        reset(where)
+    where.state.mkdir(parents=True, exist_ok=True)
     require_free_port(stack.ims_port, "the local IMS")
     require_free_port(stack.stream_port, "the test RTMP stream")
     since = datetime.now(timezone.utc).replace(microsecond=0)
 
     # Entered stream first, left IMS first: the IMS closes the open recording while the stream still plays.
-    with test_stream(stack.stream_port, stack.stream_name), local_ims(stack.ims_port) as ready:
-        if not stack_exists():
+    with test_stream(stack.stream_port, stack.stream_name), local_ims(stack.ims_port, where) as ready:
+        if not stack_exists(where):
             say(f"creating the stack `{STACK}` (file backend in .state/backend)")
-            pulumi("stack", "init")
-        say(f"pulumi up --refresh (stack `{STACK}`, project {stack.project}, program examples/quickstart)")
-        pulumi("up", "--yes", "--refresh", "--skip-preview")
-        job_id = pulumi("stack", "output", "job_id", capture=True).strip()
+            pulumi(where, "stack", "init")
+        say(f"pulumi up --refresh (stack `{STACK}`, project {stack.project}, program {where.program})")
+        pulumi(where, "up", "--yes", "--refresh", "--skip-preview")
+        job_id = pulumi(where, "stack", "output", where.job_output, capture=True).strip()
         say(f"job {job_id} is recording; waiting for its first file of this run (up to {args.timeout:.0f} s)")
         credentials = Credentials(*LOCAL_CREDENTIALS.values())
         with IceClient(region="cn-shanghai", endpoint=ready["endpoint"], credentials=credentials) as client:
-            recorded = wait_for_first_file(client, job_id, since, args.timeout, stop)
+            recorded = wait_for_first_file(
+                client, job_id, since, args.timeout, stop, where.state / "local-ims.log"
+            )
         if recorded is not None:
             play_url = recorded.record_url or ""
             key = play_url.split(f"/_buckets/{stack.bucket}/", 1)[-1]
             print()
             say(f"first recording: {recorded.format}, {recorded.duration:.1f} s, from {recorded.start_time}")
-            print(f"    file:  {IMS_DATA / 'buckets' / stack.bucket / key}")
+            print(f"    file:  {where.ims_data / 'buckets' / stack.bucket / key}")
             print(f"    play:  {play_url}   (e.g. ffplay '{play_url}')")
             print(f"    probe: {ffprobe_summary(play_url)}")
             print()
@@ -290,7 +324,7 @@ def main(argv: list[str]) -> int:
                 stop.wait()
     say(
         f"stopped. The stack `{STACK}` and the local IMS data stay in .state/ (the next ./run demo resumes; "
-        "./run demo --reset starts over)"
+        f"./run demo{' --yaml' if args.yaml else ''} --reset starts over)"
     )
     return 0
 

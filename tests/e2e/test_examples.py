@@ -46,6 +46,7 @@ LOCAL_CONFIG: dict[str, dict[str, Any]] = {
             },
         ],
     },
+    "yaml-quickstart": {"bucketName": "e2e-yaml", "streamUrl": "rtmp://127.0.0.1:1/live/yaml"},
     "vod-output": {
         "vodStorageLocation": "outin-e2e.oss-cn-shanghai.aliyuncs.com",
         "streamUrl": "rtmp://127.0.0.1:1/live/vod",

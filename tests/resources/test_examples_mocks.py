@@ -36,9 +36,22 @@ def by_type(mocks: RecordingMocks, typ: str) -> dict[str, dict[str, Any]]:
 
 def test_every_example_has_its_project_files() -> None:
     names = sorted(path.name for path in EXAMPLES.iterdir() if path.is_dir())
-    assert names == ["component", "existing-bucket", "multi-stream", "quickstart", "vod-output"]
+    assert names == [
+        "component",
+        "existing-bucket",
+        "multi-stream",
+        "quickstart",
+        "vod-output",
+        "yaml-quickstart",
+    ]
     for name in names:
-        for file in ("Pulumi.yaml", "__main__.py", "requirements.txt", "README.md"):
+        yaml_program = name.startswith("yaml-")  # the program is Pulumi.yaml itself
+        files = (
+            ("Pulumi.yaml", "README.md")
+            if yaml_program
+            else ("Pulumi.yaml", "__main__.py", "requirements.txt", "README.md")
+        )
+        for file in files:
             assert (EXAMPLES / name / file).is_file(), f"{name}/{file}"
 
 
