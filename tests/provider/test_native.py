@@ -4,6 +4,7 @@ camelCase ``PropertyValue`` maps in and out, the same core underneath."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Coroutine, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -12,7 +13,7 @@ from pulumi.provider.experimental import provider as rpc
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
-from pulumi_ims_record.provider import native
+from pulumi_ims_record.provider import ProviderSettings, native
 from tests.conftest import LOCAL_ACCESS_KEY_ID, LOCAL_ACCESS_KEY_SECRET, LocalIms
 
 STREAM = "rtmp://127.0.0.1:1935/live/stage-a"
@@ -240,3 +241,51 @@ def test_an_unknown_resource_type_is_refused(provider: native.ImsRecordProvider)
 )
 def test_names_convert_both_ways(camel: str, snake: str) -> None:
     assert native.snake_case(camel) == snake and native.camel_path(snake) == camel
+
+
+def test_core_calls_run_off_the_event_loop(provider: native.ImsRecordProvider) -> None:
+    """Two checks that can only finish together (a barrier of two): with the core on the event loop's own
+    thread the first would wait for ever and the barrier would break."""
+    barrier = threading.Barrier(2, timeout=10)
+    core = provider.cores[native.schema.token("LiveRecordTemplate")]
+    real_check = core.check
+
+    def meeting_check(olds: dict[str, Any], news: dict[str, Any]) -> Any:
+        barrier.wait()
+        return real_check(olds, news)
+
+    core.check = meeting_check  # type: ignore[method-assign]
+
+    async def both() -> list[rpc.CheckResponse]:
+        requests = [
+            rpc.CheckRequest(urn("LiveRecordTemplate", name), {}, props(recordFormats=[HLS]), b"")
+            for name in ("a", "b")
+        ]
+        return list(await asyncio.gather(*(provider.check(request) for request in requests)))
+
+    answers = run(both())
+    assert [plain(answer.inputs or {})["name"] for answer in answers] == ["a", "b"]
+    assert not barrier.broken
+
+
+def test_config_comes_from_the_package_keys_in_the_dynamic_providers_order() -> None:
+    """The package's own keys stand in for the dynamic provider's ``alicloud:*`` ones (region, credentials);
+    the structured args win over the legacy ``pkg:config:key`` variables."""
+    request = rpc.ConfigureRequest(
+        {"ims-record:config:region": "cn-beijing", "ims-record:config:accessKey": "old-id"},
+        {
+            "accessKey": value("id"),
+            "secretKey": value("secret", secret=True),
+            "endpoint": value("http://127.0.0.1:1"),
+        },
+        True,
+        False,
+    )
+    settings = ProviderSettings.from_config(native.NativeConfig(request), environ={})
+    assert settings.region == "cn-beijing" and settings.endpoint == "http://127.0.0.1:1"
+    assert settings.config_credentials is not None
+    assert (settings.config_credentials.access_key_id, settings.config_credentials.access_key_secret) == (
+        "id",
+        "secret",
+    )
+    assert native.NativeConfig(request).get("other:region") is None
