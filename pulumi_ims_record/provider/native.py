@@ -53,10 +53,22 @@ def snake_case(name: str) -> str:
     return _CAMEL_BOUNDARY.sub(r"_\1", name).lower()
 
 
+def _property_names() -> frozenset[str]:
+    names = {prop.snake for _, properties in schema.RESOURCES.values() for prop in properties}
+    names |= {prop.snake for properties in schema.TYPES.values() for prop in properties}
+    return frozenset(name for name in names if "_" in name)
+
+
+_PROPERTY_NAMES = _property_names()
+
+
 def camel_path(text: str) -> str:
-    """Every snake_case word of a check message said the schema's way (``record_formats[0].slice_duration``
-    → ``recordFormats[0].sliceDuration``)."""
-    return _SNAKE_WORD.sub(lambda match: camel_case(match.group(0)), text)
+    """The property names in a check message said the schema's way (``record_formats[0].slice_duration`` →
+    ``recordFormats[0].sliceDuration``); other words, such as a value quoted back, stay as they are."""
+    return _SNAKE_WORD.sub(
+        lambda match: camel_case(match.group(0)) if match.group(0) in _PROPERTY_NAMES else match.group(0),
+        text,
+    )
 
 
 # --- PropertyValue <-> the core's plain values -------------------------------------------------------------

@@ -243,6 +243,11 @@ def test_names_convert_both_ways(camel: str, snake: str) -> None:
     assert native.snake_case(camel) == snake and native.camel_path(snake) == camel
 
 
+def test_a_value_quoted_in_a_message_is_not_re_cased() -> None:
+    message = "must be one of m3u8, mp4, flv (got 'my_format')"
+    assert native.camel_path(f"record_formats[0].format: {message}") == f"recordFormats[0].format: {message}"
+
+
 def test_core_calls_run_off_the_event_loop(provider: native.ImsRecordProvider) -> None:
     """Two checks that can only finish together (a barrier of two): with the core on the event loop's own
     thread the first would wait for ever and the barrier would break."""
@@ -289,3 +294,56 @@ def test_config_comes_from_the_package_keys_in_the_dynamic_providers_order() -> 
         "secret",
     )
     assert native.NativeConfig(request).get("other:region") is None
+
+
+def test_a_job_set_keeps_its_entry_keys_as_written(
+    provider: native.ImsRecordProvider, local_ims: LocalIms
+) -> None:
+    """``jobs`` is a list in and a map by key out; the keys are the user's and must not be re-cased."""
+    template_id = str(create_template(provider).resource_id)
+    entries = [
+        {"key": "stage_a", "streamInput": {"url": STREAM}},
+        {"key": "stageB", "streamInput": {"url": STREAM + "-b"}, "notifyUrl": "https://example.com/n"},
+    ]
+    inputs = {
+        "jobs": value(entries),
+        "templateId": value(template_id),
+        "recordOutput": value({"bucket": "recordings"}),
+    }
+    checked = run(provider.check(rpc.CheckRequest(urn("LiveRecordJobSet", "set"), {}, inputs, b"")))
+    assert not checked.failures
+    local_ims.reset_stats()
+    created = run(
+        provider.create(rpc.CreateRequest(urn("LiveRecordJobSet", "set"), checked.inputs or {}, 0.0, False))
+    )
+    assert local_ims.stats().get("SubmitLiveRecordJob") == 2
+    outputs = plain(created.properties)
+    assert sorted(outputs["jobIds"]) == ["stageB", "stage_a"]
+    assert outputs["jobs"]["stage_a"]["streamInput"]["url"] == STREAM
+    assert outputs["jobs"]["stageB"]["notifyUrl"] == "https://example.com/n"
+    assert outputs["jobs"]["stageB"]["jobId"] == outputs["jobIds"]["stageB"]
+
+    read = run(
+        provider.read(
+            rpc.ReadRequest(
+                urn("LiveRecordJobSet", "set"),
+                str(created.resource_id),
+                created.properties,
+                checked.inputs or {},
+            )
+        )
+    )
+    assert sorted(plain(read.properties)["jobIds"]) == ["stageB", "stage_a"]
+    assert [entry["key"] for entry in plain(read.inputs)["jobs"]] == ["stage_a", "stageB"]
+    diff = run(
+        provider.diff(
+            rpc.DiffRequest(
+                urn("LiveRecordJobSet", "set"),
+                str(created.resource_id),
+                read.properties,
+                checked.inputs or {},
+                [],
+            )
+        )
+    )
+    assert not diff.changes
