@@ -234,6 +234,12 @@ JOB_API_INPUTS = tuple(item.snake for item in fields.LiveRecordJob.FIELDS if ite
 JOB_BEHAVIOUR_INPUTS = ("wait_for_status", "wait_timeout_seconds", "delete_recordings_on_destroy")
 """Inputs that only steer the provider: changing them updates state, never the job."""
 JOB_INPUTS = (*JOB_API_INPUTS, "adopt_job_id", *JOB_BEHAVIOUR_INPUTS)
+DEFAULT_DELETE_RECORDINGS = False
+JOB_BEHAVIOUR_DEFAULTS: dict[str, object] = {
+    "wait_timeout_seconds": DEFAULT_WAIT_TIMEOUT,
+    "delete_recordings_on_destroy": DEFAULT_DELETE_RECORDINGS,
+}
+"""What ``check`` fills in, and ``read`` too when the state has none (an imported job)."""
 JOB_OUTPUTS = ("job_id", "status", "create_time", "template_name", "adopted", "origin")
 STREAM_INPUT_FIELDS = fields.StreamInput.snake_names()
 RECORD_OUTPUT_FIELDS = fields.RecordOutput.snake_names()
@@ -308,7 +314,9 @@ def check_job(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, 
             high=high,
         ),
         "delete_recordings_on_destroy": failures.boolean(
-            "delete_recordings_on_destroy", news.get("delete_recordings_on_destroy"), default=False
+            "delete_recordings_on_destroy",
+            news.get("delete_recordings_on_destroy"),
+            default=DEFAULT_DELETE_RECORDINGS,
         ),
     }
     return _drop_none(inputs), failures.items

@@ -52,6 +52,7 @@ from ._base import ProviderBase, delete_record_files, differs, parse_api_time, w
 from ._checks import (
     DEFAULT_WAIT_TIMEOUT,
     JOB_API_INPUTS,
+    JOB_BEHAVIOUR_DEFAULTS,
     JOB_BEHAVIOUR_INPUTS,
     JOB_INPUTS,
     check_job,
@@ -453,6 +454,8 @@ class LiveRecordJobProvider(ProviderBase):
         for key in ("adopt_job_id", *JOB_BEHAVIOUR_INPUTS):
             if declared.get(key) is not None:
                 outputs[key] = declared[key]
+        for key, default in JOB_BEHAVIOUR_DEFAULTS.items():  # an imported job has no declared inputs
+            outputs.setdefault(key, default)
         outputs.update(
             {
                 "job_id": job.job_id,

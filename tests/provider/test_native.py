@@ -347,3 +347,34 @@ def test_a_job_set_keeps_its_entry_keys_as_written(
         )
     )
     assert not diff.changes
+
+
+def test_import_reads_inputs_that_the_next_preview_finds_unchanged(
+    provider: native.ImsRecordProvider, local_ims: LocalIms
+) -> None:
+    """``pulumi import``: read with nothing but the id answers inputs and outputs; checked again (as the
+    generated program would be) and diffed, they change nothing."""
+    template_id = str(create_template(provider).resource_id)
+    with local_ims.client() as client:
+        from pulumi_ims_record.ice import RecordOutput, StreamInput
+
+        job_id = client.submit_live_record_job(
+            name="made-elsewhere",
+            stream_input=StreamInput(url=STREAM),
+            record_output=RecordOutput(bucket="recordings"),
+            template_id=template_id,
+        ).job_id
+    for resource, resource_id in (("LiveRecordJob", job_id), ("LiveRecordTemplate", template_id)):
+        read = run(provider.read(rpc.ReadRequest(urn(resource, "imported"), resource_id, {}, {})))
+        assert read.resource_id == resource_id
+        inputs = plain(read.inputs)
+        checked = run(provider.check(rpc.CheckRequest(urn(resource, "imported"), {}, read.inputs, b"")))
+        assert not checked.failures
+        diff = run(
+            provider.diff(
+                rpc.DiffRequest(
+                    urn(resource, "imported"), resource_id, read.properties, checked.inputs or {}, []
+                )
+            )
+        )
+        assert not diff.changes, (resource, inputs)
