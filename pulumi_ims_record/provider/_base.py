@@ -9,6 +9,7 @@ around the one ``IceClient`` it creates on first use.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import sys
 import threading
@@ -40,6 +41,14 @@ PROVIDER_MAX_RETRIES = 8
 """More patient than the client's default: a deployment runs unattended, and one read failing after a short
 burst of 5xx answers would fail the whole ``pulumi up``. The client's retry deadline still bounds the wait,
 and mutations are never repeated when their outcome is unknown."""
+
+
+OPERATION_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "ims_record_operation_deadline", default=None
+)
+"""When the running create/update/delete must be over (``time.monotonic()``), from the engine's
+``customTimeouts``: only the native plugin gets them (they never reach a dynamic provider), and the engine
+does not enforce them itself, so the provider's own waiting stops there."""
 
 
 DELETE_BATCH = 30

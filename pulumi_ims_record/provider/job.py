@@ -48,7 +48,14 @@ from pulumi_ims_record.ice import (
     StreamInput,
 )
 
-from ._base import ProviderBase, delete_record_files, differs, parse_api_time, without_provider
+from ._base import (
+    OPERATION_DEADLINE,
+    ProviderBase,
+    delete_record_files,
+    differs,
+    parse_api_time,
+    without_provider,
+)
 from ._checks import (
     DEFAULT_WAIT_TIMEOUT,
     JOB_API_INPUTS,
@@ -353,15 +360,20 @@ class LiveRecordJobProvider(ProviderBase):
         dynamic provider, so the timeout is an input)."""
         wanted = inputs["wait_for_status"]
         timeout = float(inputs.get("wait_timeout_seconds") or DEFAULT_WAIT_TIMEOUT)
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline, limit = started + timeout, f"wait_timeout_seconds ({timeout:g} s)"
+        custom = OPERATION_DEADLINE.get()
+        if custom is not None and custom < deadline:
+            deadline, limit = custom, "the customTimeouts of this operation"
         while job.status != wanted:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.fail(
                     f"{label} ({job.job_id})",
-                    f"waited {timeout:g} s for status {wanted!r}; the last status seen was {job.status!r}. "
-                    f"The job exists and keeps running: the next `pulumi up` within {RECENT_MINUTES} "
-                    f"minutes adopts it, or set adopt_job_id={job.job_id!r}",
+                    f"waited {time.monotonic() - started:.0f} s for status {wanted!r} until {limit} ran out; "
+                    f"the last status seen was {job.status!r}. The job exists and keeps running: the next "
+                    f"`pulumi up` within {RECENT_MINUTES} minutes adopts it, "
+                    f"or set adopt_job_id={job.job_id!r}",
                 )
             time.sleep(min(self.poll_interval, remaining))
             job = self._get(job.job_id, label)

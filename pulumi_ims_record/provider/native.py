@@ -19,10 +19,12 @@ and ``region`` stand in for the dynamic provider's ``alicloud:*`` fallbacks, rea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import importlib.metadata
 import re
 import sys
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -35,7 +37,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from pulumi_ims_record.api.fields import camel_case
 
 from . import schema
-from ._base import ProviderBase, ProviderError, differs
+from ._base import OPERATION_DEADLINE, ProviderBase, ProviderError, differs
 from .job import LiveRecordJobProvider
 from .job_set import LiveRecordJobSetProvider
 from .template import LiveRecordTemplateProvider
@@ -254,11 +256,17 @@ class ImsRecordProvider(rpc.Provider):
             raise ProviderError(f"unknown resource type {type_token}")
         return type_token.rsplit(":", 1)[-1], core
 
-    async def _run(self, urn: str, call: Callable[[], _T]) -> _T:
-        """``call`` on the thread pool, its diagnostics attached to ``urn``."""
+    async def _run(self, urn: str, call: Callable[[], _T], timeout: float = 0.0) -> _T:
+        """``call`` on the thread pool, its diagnostics attached to ``urn`` and its waiting bounded by the
+        engine's ``customTimeouts`` (``timeout`` seconds, 0 when none); a failure in one line, the schema's
+        property names in it."""
         _CURRENT_URN.set(urn)
+        OPERATION_DEADLINE.set(time.monotonic() + timeout if timeout > 0 else None)
         context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(self._executor, context.run, call)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, context.run, call)
+        except ProviderError as error:
+            raise ProviderError(camel_path(str(error))) from None
 
     async def get_schema(self, request: rpc.GetSchemaRequest) -> rpc.GetSchemaResponse:
         return rpc.GetSchemaResponse(schema.schema_text(VERSION))
@@ -314,7 +322,7 @@ class ImsRecordProvider(rpc.Provider):
             return rpc.CreateResponse(
                 None, properties_from_plain(resource, {**unknown, **inputs}, secrets=secrets)
             )
-        result = await self._run(request.urn, lambda: core.create(inputs))
+        result = await self._run(request.urn, lambda: core.create(inputs), request.timeout)
         outputs = properties_from_plain(resource, result.outs or {}, secrets=secrets)
         return rpc.CreateResponse(str(result.id), outputs)
 
@@ -338,21 +346,73 @@ class ImsRecordProvider(rpc.Provider):
         secrets = secret_properties(request.news)
         if request.preview:
             return rpc.UpdateResponse(properties_from_plain(resource, {**olds, **news}, secrets=secrets))
-        result = await self._run(request.urn, lambda: core.update(request.resource_id, olds, news))
+        result = await self._run(
+            request.urn, lambda: core.update(request.resource_id, olds, news), request.timeout
+        )
         return rpc.UpdateResponse(properties_from_plain(resource, result.outs or {}, secrets=secrets))
 
     async def delete(self, request: rpc.DeleteRequest) -> None:
         resource, core = self._core(request.type)
         state = properties_to_plain(resource, request.properties)
-        await self._run(request.urn, lambda: core.delete(request.resource_id, state))
+        await self._run(request.urn, lambda: core.delete(request.resource_id, state), request.timeout)
+
+
+def _one_line_errors(servicer_type: type) -> type:
+    """The SDK's servicer with each resource operation's ``ProviderError`` sent as the gRPC status message,
+    alone: its own wrapper appends the Python stack to every exception, and the engine shows all of it."""
+    import grpc
+
+    def one_line(name: str) -> Callable[..., Any]:
+        wrapped = getattr(servicer_type, name)
+
+        async def handler(self: Any, request: Any, context: Any) -> Any:
+            try:
+                return await wrapped(self, request, context)
+            except Exception as error:  # the SDK re-raises ours as a plain Exception: its __context__
+                cause = error if isinstance(error, ProviderError) else error.__context__
+                if isinstance(cause, ProviderError):
+                    await context.abort(grpc.StatusCode.UNKNOWN, str(cause))
+                raise
+
+        handler.__name__ = name
+        return handler
+
+    names = ("Check", "Diff", "Create", "Read", "Update", "Delete")
+    return type(
+        f"OneLine{servicer_type.__name__}", (servicer_type,), {name: one_line(name) for name in names}
+    )
+
+
+def serve(provider: ImsRecordProvider, args: list[str]) -> None:
+    """``pulumi.provider.experimental.server.main`` with one-line errors: start the gRPC server on a free port
+    and print the port for the engine."""
+    import grpc
+    from pulumi.provider.experimental import server
+    from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
+    from pulumi.runtime.proto import provider_pb2_grpc
+
+    engine_address = next((arg for arg in args if not arg.startswith("-")), "")
+    servicer_type = _one_line_errors(server.ProviderServicer)
+
+    async def run() -> None:
+        grpc_server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
+        servicer = servicer_type(args, VERSION, provider, engine_address=engine_address)
+        provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, grpc_server)
+        port = grpc_server.add_insecure_port(address="127.0.0.1:0")
+        await grpc_server.start()
+        sys.stdout.buffer.write(f"{port}\n".encode())
+        sys.stdout.buffer.flush()
+        await grpc_server.wait_for_termination()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 def main() -> None:
     """The plugin's entry point: the engine starts it and reads the port it prints."""
-    from pulumi.provider.experimental.server import main as serve
-
-    engine_address = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
-    serve(sys.argv[1:], VERSION, ImsRecordProvider(engine_address))
+    args = sys.argv[1:]
+    engine_address = next((arg for arg in args if not arg.startswith("-")), None)
+    serve(ImsRecordProvider(engine_address), args)
 
 
 if __name__ == "__main__":

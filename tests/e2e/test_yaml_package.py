@@ -136,3 +136,38 @@ def test_bad_input_in_yaml_fails_at_preview_naming_the_camel_case_property(engin
     assert result.returncode != 0, result.stdout
     assert f"property {expected} value" in result.stdout, result.stdout
     assert engine.ims.total_calls() == 0, engine.ims.stats()
+
+
+def test_custom_timeouts_bound_the_wait_and_the_next_up_adopts_the_job(engine: Engine) -> None:
+    """The engine passes customTimeouts but does not enforce them: the provider stops waiting for a stream
+    that never comes when the create timeout runs out, says so, and the job it submitted is not lost."""
+    program = copy.deepcopy(example_program())
+    stage = program["resources"]["stage"]
+    stage["properties"]["waitForStatus"] = "started"
+    stage["options"] = {"customTimeouts": {"create": "5s"}}
+    config = {"streamUrl": "rtmp://127.0.0.1:1/live/never", "bucketName": BUCKET}
+    directory = project(engine, "yaml-timeouts", program, config)
+    engine.ims.reset_stats()
+
+    failed = engine.cli(["up", "--yes", "--skip-preview", "--stack", "dev"], cwd=directory, check=False)
+
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0
+    assert "waited 5 s for status 'started' until the customTimeouts of this operation ran out" in output, (
+        output
+    )
+    assert "LiveRecordJob 'yaml-quickstart-stage'" in output and 'File "' not in output, output  # no stack
+    assert calls(engine, "SubmitLiveRecordJob") == 1
+    [submitted] = engine.jobs()
+    assert submitted.job_id in output
+
+    del stage["properties"]["waitForStatus"]
+    (directory / "Pulumi.yaml").write_text(
+        yaml.safe_dump({**program, "name": "yaml-timeouts"}, sort_keys=False)
+    )
+    engine.cli(["up", "--yes", "--skip-preview", "--stack", "dev"], cwd=directory)
+    assert calls(engine, "SubmitLiveRecordJob") == 1  # adopted, not submitted again
+    assert (
+        engine.cli(["stack", "output", "jobId", "--stack", "dev"], cwd=directory).stdout.strip()
+        == submitted.job_id
+    )

@@ -186,7 +186,8 @@ def test_wait_times_out_with_the_last_status_seen(
     with pytest.raises(ProviderError) as caught:
         create(job_provider, template_id, wait_for_status="started", wait_timeout_seconds=1)
     message = str(caught.value)
-    assert "waited 1 s for status 'started'; the last status seen was 'initial'" in message
+    assert "waited 1 s for status 'started' until wait_timeout_seconds (1 s) ran out" in message
+    assert "the last status seen was 'initial'" in message
     assert "keeps running" in message and "adopt_job_id=" in message
     assert local_ims.stats().get("GetLiveRecordJob", 0) >= 2  # it polled
 
