@@ -51,6 +51,13 @@ OPERATION_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVa
 does not enforce them itself, so the provider's own waiting stops there."""
 
 
+KEEPS_RECORDING = (
+    "IMS has no API to stop a recording job: a job that leaves the stack keeps recording until its stream "
+    "ends (the service stops about 3 minutes after the stream goes away)"
+)
+"""Said wherever a job leaves the stack: at preview (a replace) and when it is dropped."""
+
+
 DELETE_BATCH = 30
 """Record ids per DeleteLiveRecordFiles call."""
 

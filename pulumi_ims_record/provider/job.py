@@ -49,6 +49,7 @@ from pulumi_ims_record.ice import (
 )
 
 from ._base import (
+    KEEPS_RECORDING,
     OPERATION_DEADLINE,
     ProviderBase,
     delete_record_files,
@@ -157,6 +158,11 @@ class LiveRecordJobProvider(ProviderBase):
         if adopt is not None and (is_unknown(adopt) or adopt != id_):
             replaces.append("adopt_job_id")
         behaviour = [key for key in JOB_BEHAVIOUR_INPUTS if differs(olds.get(key), news.get(key))]
+        if replaces:  # said at preview, where a reviewer reads it, not only when the old job is dropped
+            self.warn(
+                f"{self.kind} '{olds.get('name')}' ({id_}) will be replaced ({', '.join(replaces)} changed): "
+                f"{KEEPS_RECORDING}"
+            )
         return DiffResult(changes=bool(replaces or behaviour), replaces=replaces, delete_before_replace=False)
 
     # --- create ---
@@ -413,11 +419,7 @@ class LiveRecordJobProvider(ProviderBase):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         label = f"'{props.get('name')}' ({id_})"
-        self.warn(
-            f"{self.kind} {label} was removed from the stack, but IMS has no API to stop a recording job: "
-            "it keeps "
-            "recording until its stream ends (the service stops about 3 minutes after the stream goes away)"
-        )
+        self.warn(f"{self.kind} {label} was removed from the stack, but {KEEPS_RECORDING}")
         if not props.get("delete_recordings_on_destroy"):
             return
         client = self.client()

@@ -42,7 +42,14 @@ from pulumi_ims_record.ice import (
     OutcomeUnknownError,
 )
 
-from ._base import ProviderBase, delete_record_files, differs, parse_api_time, without_provider
+from ._base import (
+    KEEPS_RECORDING,
+    ProviderBase,
+    delete_record_files,
+    differs,
+    parse_api_time,
+    without_provider,
+)
 from ._checks import (
     Failures,
     check_record_output,
@@ -256,8 +263,19 @@ class LiveRecordJobSetProvider(ProviderBase):
         """Per entry, never a replacement of the set: added, removed or changed keys (or a new template_id,
         which changes every entry) are an update; so are the provider-side settings."""
         behaviour = [key for key in SET_BEHAVIOUR_INPUTS if differs(olds.get(key), news.get(key))]
+        changed = self._entry_changes(olds, news)
+        # Changed or removed entries take a job out of the stack; added ones do not.
+        leaving = sorted(key for key in changed if key in _state_entries(olds))
+        if leaving:  # said at preview, where a reviewer reads it
+            listed = ", ".join(leaving[:20]) + (
+                f" (and {len(leaving) - 20} more)" if len(leaving) > 20 else ""
+            )
+            self.warn(
+                f"{self.kind}: the jobs of entries {listed} leave the set (changed entries get a new job): "
+                f"{KEEPS_RECORDING}"
+            )
         return DiffResult(
-            changes=bool(self._entry_changes(olds, news) or behaviour),
+            changes=bool(changed or behaviour),
             replaces=[],
             delete_before_replace=False,
         )

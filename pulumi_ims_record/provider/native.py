@@ -104,22 +104,56 @@ _DIFF_KINDS = {
 }
 
 
-def _leaf_diffs(path: str, old: Any, new: Any, replace: bool) -> dict[str, rpc.PropertyDiff]:
+def _leaf_diffs(
+    path: str, old: Any, new: Any, replace: bool, *, input_diff: bool = False
+) -> dict[str, rpc.PropertyDiff]:
     """The changed leaves below ``path`` (``streamInput.url``, ``recordFormats[0].sliceDuration``)."""
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         found: dict[str, rpc.PropertyDiff] = {}
         for key in sorted(set(old) | set(new)):
-            found.update(_leaf_diffs(f"{path}.{camel_case(key)}", old.get(key), new.get(key), replace))
+            found.update(
+                _leaf_diffs(
+                    f"{path}.{camel_case(key)}", old.get(key), new.get(key), replace, input_diff=input_diff
+                )
+            )
         return found
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         found = {}
         for index, (old_item, new_item) in enumerate(zip(old, new, strict=True)):
-            found.update(_leaf_diffs(f"{path}[{index}]", old_item, new_item, replace))
+            found.update(_leaf_diffs(f"{path}[{index}]", old_item, new_item, replace, input_diff=input_diff))
         return found
     if not differs(old, new):
         return {}
     change = "add" if old is None else "delete" if new is None else "update"
-    return {path: rpc.PropertyDiff(_DIFF_KINDS[replace, change], input_diff=False)}
+    return {path: rpc.PropertyDiff(_DIFF_KINDS[replace, change], input_diff=input_diff)}
+
+
+def _entry_diffs(state: Any, entries: Any) -> dict[str, rpc.PropertyDiff]:
+    """A job set's changes entry by entry, at each entry's place in the new ``jobs`` list (the engine's paths
+    index a list by position; the core's warnings name the keys). State keeps the entries by key."""
+    if not isinstance(state, Mapping) or not isinstance(entries, list):
+        return _leaf_diffs("jobs", state, entries, False)
+    fields = [prop.snake for prop in schema.TYPES["LiveRecordJobSetEntry"] if prop.snake != "key"]
+    found: dict[str, rpc.PropertyDiff] = {}
+    for index, entry in enumerate(entries):
+        old = state.get(str(entry.get("key"))) if isinstance(entry, Mapping) else None
+        if old is None:
+            found[f"jobs[{index}]"] = rpc.PropertyDiff(rpc.PropertyDiffKind.ADD, input_diff=True)
+            continue
+        for field in fields:
+            found.update(
+                _leaf_diffs(
+                    f"jobs[{index}].{camel_case(field)}",
+                    old.get(field),
+                    entry.get(field),
+                    False,
+                    input_diff=True,
+                )
+            )
+    wanted = {str(entry.get("key")) for entry in entries if isinstance(entry, Mapping)}
+    if set(state) - wanted:  # removed entries have no place in the new list
+        found.setdefault("jobs", rpc.PropertyDiff(rpc.PropertyDiffKind.UPDATE, input_diff=True))
+    return found
 
 
 def to_plain(value: PropertyValue, *, keep_keys: bool = False) -> Any:
@@ -215,9 +249,11 @@ class EngineLog:
         from pulumi.runtime.proto import engine_pb2
 
         if self._engine is None:
-            print(f"{label}{message}", file=sys.stderr, flush=True)
+            print(f"{label}{camel_path(message)}", file=sys.stderr, flush=True)
             return
-        request = engine_pb2.LogRequest(severity=severity, message=message, urn=_CURRENT_URN.get())
+        request = engine_pb2.LogRequest(
+            severity=severity, message=camel_path(message), urn=_CURRENT_URN.get()
+        )
         try:
             self._engine.Log(request)
         except Exception:  # a diagnostic must never fail the operation
@@ -301,6 +337,9 @@ class ImsRecordProvider(rpc.Provider):
         detailed: dict[str, rpc.PropertyDiff] = {}
         if result.changes:  # the core decided; this only says where, for `preview --diff`
             for name in _inputs(resource):
+                if resource == "LiveRecordJobSet" and name == "jobs":
+                    detailed.update(_entry_diffs(olds.get(name), news.get(name)))
+                    continue
                 detailed.update(
                     _leaf_diffs(camel_case(name), olds.get(name), news.get(name), name in replaces)
                 )

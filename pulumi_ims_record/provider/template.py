@@ -105,6 +105,12 @@ class LiveRecordTemplateProvider(ProviderBase):
         # Removing adopt_template_id after adoption changes nothing; pointing it at another template does.
         if adopt is not None and (is_unknown(adopt) or adopt != id_):
             replaces.append("adopt_template_id")
+        if changed and not replaces:  # said at preview, where a reviewer reads it
+            self.warn(
+                f"{self.kind} '{olds.get('name')}' ({id_}) is updated in place ({', '.join(changed)}): jobs "
+                "already recording with it keep the settings they were submitted with; only new jobs use the "
+                "new ones"
+            )
         return DiffResult(changes=bool(changed or replaces), replaces=replaces, delete_before_replace=False)
 
     @staticmethod

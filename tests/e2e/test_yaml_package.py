@@ -69,6 +69,8 @@ def test_the_yaml_quickstart_lifecycle(engine: Engine) -> None:
     run("config", "set", "sliceDuration", "20")
     update = run("preview", "--diff")
     assert "~ 1 to update" in update.stdout and "sliceDuration: 10 => 20" in update.stdout, update.stdout
+    # With --diff the CLI prints diagnostics on stderr.
+    assert "keep the settings they were submitted with" in update.stdout + update.stderr, update
     engine.ims.reset_stats()
     run("up", "--yes", "--skip-preview")
     assert (calls(engine, "UpdateLiveRecordTemplate"), calls(engine, "SubmitLiveRecordJob")) == (1, 0)
@@ -77,6 +79,8 @@ def test_the_yaml_quickstart_lifecycle(engine: Engine) -> None:
     replace = run("preview", "--diff")
     assert "+-1 to replace" in replace.stdout, replace.stdout
     assert "~ streamInput: {" in replace.stdout and "~ url: " in replace.stdout, replace.stdout
+    said = replace.stdout + replace.stderr  # at preview
+    assert "will be replaced (streamInput changed)" in said and "keeps recording" in said, said
     engine.ims.reset_stats()
     replaced = run("up", "--yes", "--skip-preview")
     assert calls(engine, "SubmitLiveRecordJob") == 1

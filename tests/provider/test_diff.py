@@ -152,3 +152,30 @@ def test_job_adopt_id_of_itself_or_removed_changes_nothing() -> None:
     provider = LiveRecordJobProvider()
     assert provider.diff("job-1", JOB_OUTPUTS, job_news(adopt_job_id="job-1")).changes is False
     assert provider.diff("job-1", {**JOB_OUTPUTS, "adopt_job_id": "job-1"}, job_news()).changes is False
+
+
+# --- what a reviewer reads at preview ---
+
+
+def test_a_job_replace_says_at_diff_that_the_old_job_keeps_recording(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    news = {**JOB_OUTPUTS, "stream_input": {"type": "rtmp", "url": "rtmp://example.com/live/b"}}
+    result = LiveRecordJobProvider().diff("job-1", JOB_OUTPUTS, news)
+    warning = capsys.readouterr().err
+    assert result.replaces == ["stream_input"]
+    assert "warning: LiveRecordJob 'stage a' (job-1) will be replaced (stream_input changed)" in warning
+    assert "keeps recording until its stream ends" in warning
+
+
+def test_an_unchanged_job_says_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    LiveRecordJobProvider().diff("job-1", JOB_OUTPUTS, dict(JOB_OUTPUTS))
+    assert capsys.readouterr().err == ""
+
+
+def test_a_template_update_says_running_jobs_keep_their_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    news = {**TEMPLATE_OUTPUTS, "name": "hls-2"}
+    LiveRecordTemplateProvider().diff("tpl-1", TEMPLATE_OUTPUTS, news)
+    warning = capsys.readouterr().err
+    assert "LiveRecordTemplate 'hls' (tpl-1) is updated in place (name)" in warning
+    assert "jobs already recording with it keep the settings they were submitted with" in warning

@@ -350,6 +350,24 @@ def test_diff_is_per_entry_and_never_replaces_the_set(
     assert diff(set_inputs(template_id, [entry("a", stream_input=unknown)])).changes is True
 
 
+def test_diff_names_the_entries_whose_jobs_leave_the_set(
+    set_provider: LiveRecordJobSetProvider, template_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_id, outs = create(set_provider, set_inputs(template_id, [entry(key) for key in "abc"]))
+    capsys.readouterr()
+    news = set_inputs(
+        template_id, [entry("a"), entry("b", notify_url="https://example.com/hook"), entry("d")]
+    )
+    set_provider.diff(set_id, outs, checked(set_provider, news))
+    warning = capsys.readouterr().err
+    assert "the jobs of entries b, c leave the set (changed entries get a new job)" in warning, warning
+    assert "keeps recording until its stream ends" in warning
+    set_provider.diff(
+        set_id, outs, checked(set_provider, set_inputs(template_id, [entry(k) for k in "abcd"]))
+    )
+    assert capsys.readouterr().err == ""  # an added entry takes no job away
+
+
 def test_update_adds_removes_and_changes_only_the_affected_entries(
     set_provider: LiveRecordJobSetProvider,
     template_id: str,

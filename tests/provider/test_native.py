@@ -378,3 +378,53 @@ def test_import_reads_inputs_that_the_next_preview_finds_unchanged(
             )
         )
         assert not diff.changes, (resource, inputs)
+
+
+def test_diffs_name_each_changed_leaf_and_warn_the_reviewer(
+    provider: native.ImsRecordProvider, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template_id = str(create_template(provider).resource_id)
+    entries = [
+        {"key": "cam7", "streamInput": {"url": STREAM}},
+        {"key": "cam8", "streamInput": {"url": STREAM}},
+    ]
+    inputs = {
+        "jobs": value(entries),
+        "templateId": value(template_id),
+        "recordOutput": value({"bucket": "recordings"}),
+    }
+    checked = run(provider.check(rpc.CheckRequest(urn("LiveRecordJobSet", "set"), {}, inputs, b"")))
+    created = run(
+        provider.create(rpc.CreateRequest(urn("LiveRecordJobSet", "set"), checked.inputs or {}, 0.0, False))
+    )
+    capsys.readouterr()
+
+    moved = [
+        entries[0],
+        {"key": "cam8", "streamInput": {"url": STREAM + "-moved"}},
+        {"key": "cam9", "streamInput": {"url": STREAM}},
+    ]
+    new_inputs = run(
+        provider.check(
+            rpc.CheckRequest(urn("LiveRecordJobSet", "set"), {}, {**inputs, "jobs": value(moved)}, b"")
+        )
+    ).inputs
+    diff = run(
+        provider.diff(
+            rpc.DiffRequest(
+                urn("LiveRecordJobSet", "set"),
+                str(created.resource_id),
+                created.properties,
+                new_inputs or {},
+                [],
+            )
+        )
+    )
+
+    assert diff.changes and diff.replaces == [] and diff.diffs == ["jobs"]
+    assert {path: item.kind for path, item in diff.detailed_diff.items()} == {
+        "jobs[1].streamInput.url": rpc.PropertyDiffKind.UPDATE,
+        "jobs[2]": rpc.PropertyDiffKind.ADD,
+    }
+    warning = capsys.readouterr().err
+    assert "the jobs of entries cam8 leave the set" in warning and "keeps recording" in warning
