@@ -6,7 +6,7 @@ modules behind it are private (httpx style).
 
 from pulumi_ims_record.api import API_VERSION
 
-from ._client import IceClient
+from ._client import DEFAULT_MAX_CONNECTIONS, IceClient
 from ._credentials import (
     Credentials,
     CredentialsProvider,
@@ -58,6 +58,7 @@ from ._models import (
 
 __all__ = [
     "API_VERSION",
+    "DEFAULT_MAX_CONNECTIONS",
     "ApiError",
     "AuthenticationError",
     "AuthorizationError",

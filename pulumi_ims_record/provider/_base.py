@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 
 from pulumi_ims_record.ice import (
+    DEFAULT_MAX_CONNECTIONS,
     ApiError,
     ConfigurationError,
     ConnectError,
@@ -195,6 +196,9 @@ class ProviderBase(ResourceProvider):
     kind = "resource"
     # Nothing secret is ever pickled (see __getstate__), so __provider need not be a secret in state.
     serialize_as_secret_always = False
+    max_connections = DEFAULT_MAX_CONNECTIONS
+    """The client's keep-alive pool: as many as the calls that may run at once (the native plugin raises it
+    to its thread pool's width)."""
 
     def __init__(self) -> None:
         self._reset()
@@ -241,6 +245,7 @@ class ProviderBase(ResourceProvider):
             endpoint=settings.endpoint,
             credentials=credentials,
             max_retries=PROVIDER_MAX_RETRIES,
+            max_connections=self.max_connections,
         )
 
     # --- errors and messages ---

@@ -284,6 +284,7 @@ class ImsRecordProvider(rpc.Provider):
             # The core reports through these two (static on the class: stderr, as the dynamic host shows it).
             core.warn = log.warning  # type: ignore[method-assign]
             core.notice = log.info  # type: ignore[method-assign]
+            core.max_connections = MAX_PARALLEL_CALLS
         self._executor = ThreadPoolExecutor(MAX_PARALLEL_CALLS, thread_name_prefix="ims-record")
 
     def _core(self, type_token: str) -> tuple[str, ProviderBase]:

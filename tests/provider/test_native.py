@@ -428,3 +428,9 @@ def test_diffs_name_each_changed_leaf_and_warn_the_reviewer(
     }
     warning = capsys.readouterr().err
     assert "the jobs of entries cam8 leave the set" in warning and "keeps recording" in warning
+
+
+def test_each_cores_connection_pool_is_as_wide_as_the_thread_pool(provider: native.ImsRecordProvider) -> None:
+    for core in provider.cores.values():
+        transport = core.client()._transport
+        assert transport is not None and transport._pool._max_connections == native.MAX_PARALLEL_CALLS
