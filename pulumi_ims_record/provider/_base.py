@@ -13,6 +13,7 @@ import contextvars
 import os
 import sys
 import threading
+import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -81,6 +82,38 @@ def delete_record_files(client: IceClient, record_ids: Sequence[str]) -> list[st
 
 class ProviderError(Exception):
     """A provider operation failed; the message is one line a person can act on, never a credential."""
+
+
+class _OneLineProviderErrors:
+    """Stands in for the ``traceback`` module inside Pulumi's dynamic-provider host, whose gRPC handlers
+    answer every exception with ``traceback.format_exc()``: a ``ProviderError`` (already one sentence) goes
+    alone, anything else keeps its traceback."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(traceback, name)
+
+    @staticmethod
+    def format_exc(*args: Any, **kwargs: Any) -> str:
+        error = sys.exc_info()[1]
+        if isinstance(error, ProviderError):
+            return str(error)
+        return traceback.format_exc(*args, **kwargs)
+
+
+def _one_line_errors_in_the_dynamic_host() -> None:
+    """In the dynamic-provider host process (``python -m pulumi.dynamic``, whose module is ``__main__``), have
+    its handlers report our errors without the stack; anywhere else, do nothing."""
+    host = sys.modules.get("__main__")
+    spec = getattr(host, "__spec__", None)
+    if (
+        spec is not None
+        and spec.name == "pulumi.dynamic.__main__"
+        and getattr(host, "traceback", None) is traceback
+    ):
+        host.traceback = _OneLineProviderErrors()  # type: ignore[union-attr]
+
+
+_one_line_errors_in_the_dynamic_host()
 
 
 @dataclass(frozen=True, repr=False)
