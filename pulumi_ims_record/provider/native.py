@@ -27,11 +27,16 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import grpc
 from pulumi.dynamic import CheckResult, ConfigureRequest
 from pulumi.provider.experimental import provider as rpc
+from pulumi.provider.experimental import server
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 from pulumi.runtime.rpc import UNKNOWN
 
 from pulumi_ims_record.api.fields import camel_case
@@ -76,22 +81,29 @@ def camel_path(text: str) -> str:
 # --- PropertyValue <-> the core's plain values -------------------------------------------------------------
 
 
-def _maps(resource: str) -> frozenset[str]:
-    """Properties of ``resource`` whose keys are the user's (maps), not property names."""
+@dataclass(frozen=True)
+class _Shape:
+    """What the adapter needs to know of a resource's properties, read once from the schema's rows."""
+
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    """Only the service or the provider sets these (unknown until create)."""
+    maps: frozenset[str]
+    """Properties whose keys are the user's, not property names."""
+
+
+def _shape(resource: str) -> _Shape:
     _, properties = schema.RESOURCES[resource]
     shapes = [schema.OUTPUT_SHAPES.get((resource, prop.snake), prop) for prop in properties]
-    return frozenset(prop.snake for prop in shapes if prop.type == schema.MAP)
+    return _Shape(
+        inputs=tuple(prop.snake for prop in properties if not prop.output_only),
+        outputs=tuple(prop.snake for prop in properties if prop.output_only),
+        maps=frozenset(prop.snake for prop in shapes if prop.type == schema.MAP),
+    )
 
 
-def _outputs(resource: str) -> tuple[str, ...]:
-    """The properties of ``resource`` only the service or the provider sets (unknown until create)."""
-    _, properties = schema.RESOURCES[resource]
-    return tuple(prop.snake for prop in properties if prop.output_only)
-
-
-def _inputs(resource: str) -> tuple[str, ...]:
-    _, properties = schema.RESOURCES[resource]
-    return tuple(prop.snake for prop in properties if not prop.output_only)
+_SHAPES = {resource: _shape(resource) for resource in schema.RESOURCES}
+_ENTRY_FIELDS = tuple(prop.snake for prop in schema.TYPES["LiveRecordJobSetEntry"] if prop.snake != "key")
 
 
 _DIFF_KINDS = {
@@ -133,14 +145,13 @@ def _entry_diffs(state: Any, entries: Any) -> dict[str, rpc.PropertyDiff]:
     index a list by position; the core's warnings name the keys). State keeps the entries by key."""
     if not isinstance(state, Mapping) or not isinstance(entries, list):
         return _leaf_diffs("jobs", state, entries, False)
-    fields = [prop.snake for prop in schema.TYPES["LiveRecordJobSetEntry"] if prop.snake != "key"]
     found: dict[str, rpc.PropertyDiff] = {}
     for index, entry in enumerate(entries):
         old = state.get(str(entry.get("key"))) if isinstance(entry, Mapping) else None
         if old is None:
             found[f"jobs[{index}]"] = rpc.PropertyDiff(rpc.PropertyDiffKind.ADD, input_diff=True)
             continue
-        for field in fields:
+        for field in _ENTRY_FIELDS:
             found.update(
                 _leaf_diffs(
                     f"jobs[{index}].{camel_case(field)}",
@@ -169,7 +180,7 @@ def to_plain(value: PropertyValue, *, keep_keys: bool = False) -> Any:
 
 
 def properties_to_plain(resource: str, properties: Mapping[str, PropertyValue]) -> dict[str, Any]:
-    maps = _maps(resource)
+    maps = _SHAPES[resource].maps
     plain: dict[str, Any] = {}
     for key, value in properties.items():
         name = snake_case(key)
@@ -195,7 +206,7 @@ def properties_from_plain(
     resource: str, values: Mapping[str, Any], *, secrets: frozenset[str] = frozenset()
 ) -> dict[str, PropertyValue]:
     """The engine's form of ``values``; the properties named in ``secrets`` (snake_case) stay secret."""
-    maps = _maps(resource)
+    maps = _SHAPES[resource].maps
     return {
         camel_case(key): from_plain(value, keep_keys=key in maps).with_secret(key in secrets)
         for key, value in values.items()
@@ -240,14 +251,9 @@ class EngineLog:
     def __init__(self, engine_address: str | None) -> None:
         self._engine: Any = None
         if engine_address:
-            import grpc
-            from pulumi.runtime.proto import engine_pb2_grpc
-
             self._engine = engine_pb2_grpc.EngineStub(grpc.insecure_channel(engine_address))
 
     def _send(self, severity: Any, label: str, message: str) -> None:
-        from pulumi.runtime.proto import engine_pb2
-
         if self._engine is None:
             print(f"{label}{camel_path(message)}", file=sys.stderr, flush=True)
             return
@@ -260,13 +266,9 @@ class EngineLog:
             print(f"{label}{message}", file=sys.stderr, flush=True)
 
     def warning(self, message: str) -> None:
-        from pulumi.runtime.proto import engine_pb2
-
         self._send(engine_pb2.WARNING, "warning: ", message)
 
     def info(self, message: str) -> None:
-        from pulumi.runtime.proto import engine_pb2
-
         self._send(engine_pb2.INFO, "", message)
 
 
@@ -337,7 +339,7 @@ class ImsRecordProvider(rpc.Provider):
         replaces = list(result.replaces or [])
         detailed: dict[str, rpc.PropertyDiff] = {}
         if result.changes:  # the core decided; this only says where, for `preview --diff`
-            for name in _inputs(resource):
+            for name in _SHAPES[resource].inputs:
                 if resource == "LiveRecordJobSet" and name == "jobs":
                     detailed.update(_entry_diffs(olds.get(name), news.get(name)))
                     continue
@@ -358,7 +360,7 @@ class ImsRecordProvider(rpc.Provider):
         inputs = properties_to_plain(resource, request.properties)
         secrets = secret_properties(request.properties)
         if request.preview:
-            unknown = {name: UNKNOWN for name in _outputs(resource)}
+            unknown = {name: UNKNOWN for name in _SHAPES[resource].outputs}
             return rpc.CreateResponse(
                 None, properties_from_plain(resource, {**unknown, **inputs}, secrets=secrets)
             )
@@ -400,7 +402,6 @@ class ImsRecordProvider(rpc.Provider):
 def _one_line_errors(servicer_type: type) -> type:
     """The SDK's servicer with each resource operation's ``ProviderError`` sent as the gRPC status message,
     alone: its own wrapper appends the Python stack to every exception, and the engine shows all of it."""
-    import grpc
 
     def one_line(name: str) -> Callable[..., Any]:
         wrapped = getattr(servicer_type, name)
@@ -426,11 +427,6 @@ def _one_line_errors(servicer_type: type) -> type:
 def serve(provider: ImsRecordProvider, args: list[str]) -> None:
     """``pulumi.provider.experimental.server.main`` with one-line errors: start the gRPC server on a free port
     and print the port for the engine."""
-    import grpc
-    from pulumi.provider.experimental import server
-    from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
-    from pulumi.runtime.proto import provider_pb2_grpc
-
     engine_address = next((arg for arg in args if not arg.startswith("-")), "")
     servicer_type = _one_line_errors(server.ProviderServicer)
 
