@@ -92,20 +92,27 @@ class ServerConfig:
 
 
 class Stats:
-    """Calls per action (every request that reached the wire layer) and completions, with a long-poll wait."""
+    """Calls per action (every request that reached the wire layer) and completions, with a long-poll wait;
+    also how many requests are being answered now and the most at once since the last reset (how parallel
+    a client, such as ``pulumi up --parallel``, really was)."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self._calls: Counter[str] = Counter()
         self._completed: Counter[str] = Counter()
+        self._in_flight = 0
+        self._peak_in_flight = 0
 
     def called(self, action: str) -> None:
         with self._condition:
             self._calls[action] += 1
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
 
     def completed(self, action: str) -> None:
         with self._condition:
             self._completed[action] += 1
+            self._in_flight -= 1
             self._condition.notify_all()
 
     def snapshot(self) -> dict[str, Any]:
@@ -114,12 +121,16 @@ class Stats:
                 "calls": dict(self._calls),
                 "total": sum(self._calls.values()),
                 "completed": dict(self._completed),
+                "in_flight": self._in_flight,
+                "peak_in_flight": self._peak_in_flight,
             }
 
     def reset(self) -> None:
+        """Zero the counters; requests still being answered stay in flight (and count toward the peak)."""
         with self._condition:
             self._calls.clear()
             self._completed.clear()
+            self._peak_in_flight = self._in_flight
             self._condition.notify_all()
 
     def wait(self, action: str | None, count: int, timeout: float) -> tuple[bool, int]:

@@ -158,6 +158,32 @@ def test_stats_count_every_request_and_wait_long_polls(server: RunningIms) -> No
         assert client.get("/stats").json()["calls"] == {}
 
 
+def test_stats_say_how_many_requests_were_answered_at_once(server: RunningIms) -> None:
+    with admin(server) as client:
+        client.put("/faults", json={"latency_ms": 1000}).raise_for_status()
+        barrier = threading.Barrier(5)
+
+        def call() -> None:
+            barrier.wait()
+            SignedCall(server.port, "ListLiveRecordJobs").send()
+
+        callers = [threading.Thread(target=call) for _ in range(5)]
+        for caller in callers:
+            caller.start()
+        waited = client.get("/wait", params={"action": "ListLiveRecordJobs", "count": 5, "timeout": 30})
+        assert waited.status_code == 200, waited.text
+        for caller in callers:
+            caller.join(30)
+        stats = client.get("/stats").json()
+        # Five callers held up a second each, released together: all five were answered at once.
+        assert (stats["in_flight"], stats["peak_in_flight"]) == (0, 5), stats
+        client.delete("/faults").raise_for_status()
+        SignedCall(server.port, "ListLiveRecordJobs").send()
+        assert client.post("/stats/reset").json()["peak_in_flight"] == 0
+        SignedCall(server.port, "ListLiveRecordJobs").send()
+        assert client.get("/stats").json()["peak_in_flight"] == 1
+
+
 def test_admin_removes_a_job_out_of_band_and_lists_its_files(server: RunningIms) -> None:
     job_id = submit(server).body.job_id
     with admin(server) as client:
