@@ -236,10 +236,15 @@ class LocalImsProcess:
         self.stop()
 
     def stats(self) -> dict[str, int]:
+        calls: dict[str, int] = self.stats_snapshot()["calls"]
+        return calls
+
+    def stats_snapshot(self) -> dict[str, Any]:
+        """``GET /stats``: calls per action, total, and the most answered at once (``peak_in_flight``)."""
         response = self._admin.get("/stats")
         response.raise_for_status()
-        calls: dict[str, int] = response.json()["calls"]
-        return calls
+        snapshot: dict[str, Any] = response.json()
+        return snapshot
 
     def reset_stats(self) -> None:
         self._admin.post("/stats/reset").raise_for_status()

@@ -78,7 +78,36 @@ def goals(summaries: dict[str, Any]) -> list[tuple[str, str, str]]:
                 _met(preview_calls == 0),
             )
         )
+    parallel = summaries.get("parallel")
+    if parallel:
+        widest = _widest_native(parallel)
+        rows.append(
+            (
+                f"issue 22: native `up` of {parallel['count']} jobs at `--parallel {widest['parallel']}`, "
+                f"{parallel['latency_ms']} ms latency, ≥ 3× faster than the dynamic ceiling N/4 × latency "
+                f"({parallel['ceiling']:.2f} s), in the time the latency added",
+                f"ceiling ÷ added {widest['ceiling_over_added'].median:.1f}× (added "
+                f"{widest['latency_added'].median:.2f} s); measured dynamic added ÷ native added "
+                f"{widest['dynamic_over_added'].median:.1f}×",
+                _met(widest["ceiling_over_added"].median >= 3),
+            )
+        )
+        rows.append(
+            (
+                f"issue 22: … and within 1.5× of its floor N/{widest['parallel']} × latency "
+                f"({widest['floor']:.2f} s)",
+                f"added ÷ floor {widest['added_over_floor'].median:.2f}×; at most "
+                f"{widest['peak_in_flight'].median:.0f} calls answered at once",
+                _met(widest["added_over_floor"].median <= 1.5),
+            )
+        )
     return rows
+
+
+def _widest_native(parallel: dict[str, Any]) -> dict[str, Any]:
+    natives = [row for row in parallel["rows"].values() if row["front_door"] == "native"]
+    widest: dict[str, Any] = max(natives, key=lambda row: row["parallel"])
+    return widest
 
 
 def _spread_cell(spread: Spread, scale: float = 1.0, digits: int = 2) -> str:
@@ -111,7 +140,7 @@ def render(summaries: dict[str, Any], machine: dict[str, str], meta: dict[str, A
         "|---|---|",
     ]
     lines += [f"| {key} | {value} |" for key, value in machine.items()]
-    lines += ["", "## Goals of issue 6", "", "| goal | measured (medians) | |", "|---|---|---|"]
+    lines += ["", "## Goals of issues 6 and 22", "", "| goal | measured (medians) | |", "|---|---|---|"]
     lines += [f"| {goal} | {figure} | {verdict} |" for goal, figure, verdict in goals(summaries)]
     lines.append("")
     if "client" in summaries:
@@ -122,6 +151,8 @@ def render(summaries: dict[str, Any], machine: dict[str, str], meta: dict[str, A
         lines += _coldstart_section(summaries["coldstart"])
     if "capacity" in summaries:
         lines += _capacity_section(summaries["capacity"])
+    if "parallel" in summaries:
+        lines += _parallel_section(summaries["parallel"])
     lines += _findings_section(summaries)
     text = "\n".join(lines) + "\n"
     (out / "REPORT.md").write_text(text)
@@ -532,6 +563,52 @@ def _capacity_section(capacity: dict[str, Any]) -> list[str]:
 # --- plots -------------------------------------------------------------------------------------------------
 
 
+def _parallel_section(parallel: dict[str, Any]) -> list[str]:
+    count, latency_ms, ceiling = parallel["count"], parallel["latency_ms"], parallel["ceiling"]
+    lines = [
+        f"## 6. `up` of {count} jobs with {latency_ms} ms latency: the native package against the dynamic "
+        "resources",
+        "",
+        f"The same stack, 1 `LiveRecordTemplate` + {count} `LiveRecordJob`s, brought up with the CLI as a "
+        "user would: as a Pulumi YAML project on the native plugin at each `--parallel`, and as a Python "
+        "project on the dynamic resources (their provider process serves 4 calls at once whatever "
+        "`--parallel` says). Each `up` once with the latency injected at the local IMS on every API call and "
+        "once without, alternating which goes first; a new local IMS and stack for every `up`. *Added* is "
+        "`up` with latency minus `up` without, round by round: the engine's own work is the same in both "
+        "and overlaps with the waiting, so the added time is what the provider's concurrency decides. "
+        f"Bounds of issue 22: the dynamic ceiling N/4 × latency = {ceiling:.2f} s, and the floor "
+        "N/parallel × latency. *At once* is the most API calls the local IMS was answering at the same "
+        "moment (`peak_in_flight` of its `/stats`). Seconds, median (min–max):",
+        "",
+        "| front door | --parallel | runs | up with latency | dynamic's up ÷ up | up without | added | floor "
+        "| added ÷ floor | ceiling ÷ added | dynamic's added ÷ added | at once | API calls |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in parallel["rows"].values():
+        lines.append(
+            f"| {row['front_door']} | {row['parallel']} | {len(row['up'].values)} "
+            f"| {_spread_cell(row['up'])} | {_spread_cell(row['dynamic_over_up'])} "
+            f"| {_spread_cell(row['up_without_latency'])} | {_spread_cell(row['latency_added'])} "
+            f"| {row['floor']:.2f} | {_spread_cell(row['added_over_floor'])} "
+            f"| {_spread_cell(row['ceiling_over_added'], digits=1)} "
+            f"| {_spread_cell(row['dynamic_over_added'], digits=1)} "
+            f"| {_spread_cell(row['peak_in_flight'], digits=0)} | {row['api_calls'].median:.0f} |"
+        )
+    lines += [
+        "",
+        "Before the first Submit, a create waits for calls that cannot overlap: the template's create and "
+        "read-back (the jobs need its id), then one adoption listing per provider process; the template "
+        "name of a job's outputs is read once per process after the first Submit. These are in *added* and "
+        "not in the floor. The native plugin serves up to 64 calls at once and keeps 64 pooled connections; "
+        "the engine does not tell a provider its `--parallel`, so `--parallel` above 64 would queue in the "
+        "plugin.",
+        "",
+        "![parallel](parallel.png)",
+        "",
+    ]
+    return lines
+
+
 def plots(summaries: dict[str, Any], out: Path) -> None:
     import matplotlib
 
@@ -632,6 +709,38 @@ def plots(summaries: dict[str, Any], out: Path) -> None:
         axis.legend()
         figure.tight_layout()
         figure.savefig(out / "coldstart.png", dpi=110)
+        plt.close(figure)
+    if "parallel" in summaries:
+        parallel = summaries["parallel"]
+        rows = list(parallel["rows"].values())
+        labels = [f"{row['front_door']}\n--parallel {row['parallel']}" for row in rows]
+        positions = list(range(len(rows)))
+        figure, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+        width = 0.38
+        for offset, (key, label) in enumerate(
+            (("up", f"with {parallel['latency_ms']} ms latency"), ("up_without_latency", "without latency"))
+        ):
+            medians, errors = errorbar([row[key] for row in rows])
+            shifted = [i + (offset - 0.5) * width for i in positions]
+            axes[0].bar(shifted, medians, width, yerr=errors, label=label)
+        axes[0].set_xticks(positions, labels, fontsize=8)
+        axes[0].set_ylabel("up seconds")
+        axes[0].set_title(f"up of {parallel['count']} jobs (median, min–max)")
+        axes[0].legend(fontsize=8)
+        medians, errors = errorbar([row["latency_added"] for row in rows])
+        axes[1].bar(positions, medians, yerr=errors, color="C0", label="added by the latency (measured)")
+        axes[1].plot(positions, [row["floor"] for row in rows], "k_", markersize=30, mew=2,
+                     label="floor N/parallel × latency")  # fmt: skip
+        axes[1].axhline(
+            parallel["ceiling"], color="C3", linestyle=":", label=f"dynamic ceiling N/4 × latency "
+            f"{parallel['ceiling']:.2f} s"
+        )  # fmt: skip
+        axes[1].set_xticks(positions, labels, fontsize=8)
+        axes[1].set_ylabel("seconds")
+        axes[1].set_title("time the latency added to up")
+        axes[1].legend(fontsize=8)
+        figure.tight_layout()
+        figure.savefig(out / "parallel.png", dpi=110)
         plt.close(figure)
     if "capacity" in summaries:
         capacity = summaries["capacity"]

@@ -1,8 +1,8 @@
-"""The benchmarks of issue 6: ``./run bench`` (full report, about 25 minutes) or ``./run bench --quick``.
+"""The benchmarks of issues 6 and 22: ``./run bench`` (full report, about 35 minutes) or ``--quick``.
 
 Writes ``bench/results/REPORT.md``, one PNG per benchmark and ``raw.json`` (every measurement) to ``--out``.
-``--quick`` is a smoke run (small counts, 3 short runs): it exercises every benchmark, its figures are not
-worth quoting. ``--only client,coldstart,engine,capacity`` runs a subset.
+``--quick`` is a smoke run (small counts, few short runs): it exercises every benchmark, its figures are not
+worth quoting. ``--only client,coldstart,engine,capacity,parallel`` runs a subset.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make ``bench`` and ``pulumi_ims_record`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import capacity, client_vs_sdk, coldstart, engine, report
+from bench import capacity, client_vs_sdk, coldstart, engine, parallel, report
 from bench._common import REPO_ROOT, Spread, machine_facts, temp_dir
 
-BENCHMARKS = ("client", "coldstart", "engine", "capacity")
+BENCHMARKS = ("client", "coldstart", "engine", "capacity", "parallel")
 
 
 def _json_default(value: Any) -> Any:
@@ -35,6 +35,7 @@ SUMMARIZERS = {
     "coldstart": coldstart.summarize,
     "engine": engine.summarize,
     "capacity": capacity.summarize,
+    "parallel": parallel.summarize,
 }
 
 
@@ -150,6 +151,16 @@ def main(argv: list[str] | None = None) -> int:
             )
             raws["capacity"] = capacity.run(capacity_settings, work / "capacity", log)
             summaries["capacity"] = capacity.summarize(raws["capacity"])
+        if "parallel" in selected:
+            log("benchmark 6: up with latency, native package at each --parallel vs dynamic resources")
+            parallel_settings = parallel.Settings(
+                count=10 if args.quick else 200,
+                latency_ms=100,
+                parallels=(8, 32, 64),
+                runs=1 if args.quick else 5,
+            )
+            raws["parallel"] = parallel.run(parallel_settings, work / "parallel", log)
+            summaries["parallel"] = parallel.summarize(raws["parallel"])
     elapsed = time.perf_counter() - started
     carried = _carry_over(args.out, selected, raws, summaries)
     command = (
