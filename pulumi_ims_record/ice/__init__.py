@@ -6,7 +6,7 @@ modules behind it are private (httpx style).
 
 from pulumi_ims_record.api import API_VERSION
 
-from ._client import DEFAULT_MAX_CONNECTIONS, IceClient
+from ._client import DEFAULT_MAX_CONNECTIONS, OPERATION_DEADLINE, IceClient
 from ._credentials import (
     Credentials,
     CredentialsProvider,
@@ -26,6 +26,7 @@ from ._exceptions import (
     ConfigurationError,
     ConnectError,
     CredentialsError,
+    DeadlineExceededError,
     IceError,
     InvalidParameterError,
     NotFoundError,
@@ -59,6 +60,7 @@ from ._models import (
 __all__ = [
     "API_VERSION",
     "DEFAULT_MAX_CONNECTIONS",
+    "OPERATION_DEADLINE",
     "ApiError",
     "AuthenticationError",
     "AuthorizationError",
@@ -68,6 +70,7 @@ __all__ = [
     "Credentials",
     "CredentialsError",
     "CredentialsProvider",
+    "DeadlineExceededError",
     "DefaultCredentialsChain",
     "DeleteFileInfo",
     "DeleteLiveRecordFilesResponse",

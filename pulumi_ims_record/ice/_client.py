@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import random
 import threading
@@ -28,6 +29,7 @@ from ._exceptions import (
     AuthorizationError,
     ConfigurationError,
     ConnectError,
+    DeadlineExceededError,
     IceError,
     InvalidParameterError,
     NotFoundError,
@@ -59,7 +61,15 @@ from ._models import (
 )
 from ._wire import Params, build_params, build_request, json_field, new_nonce, time_field
 
-__all__ = ["IceClient"]
+__all__ = ["OPERATION_DEADLINE", "IceClient"]
+
+OPERATION_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "ice_operation_deadline", default=None
+)
+"""When the caller's current operation must be over, on the client's ``clock`` (``time.monotonic()`` unless
+a test gave another), or None. A call made in this context (this thread, or work run in a copy of it) is not
+sent after it, stops retrying at it, and gives each attempt at most the time left; it then raises
+``DeadlineExceededError``. The Pulumi provider sets it from the engine's ``customTimeouts``."""
 
 logger = logging.getLogger("pulumi_ims_record.ice")
 
@@ -532,11 +542,22 @@ class IceClient:
         if self._closed.is_set():
             raise ConfigurationError(f"{operation.action}: the IceClient was closed")
         deadline = self._clock() + self.retry_deadline
+        callers = OPERATION_DEADLINE.get()
+        if callers is not None and callers < deadline:
+            deadline = callers
+        else:
+            callers = None  # the client's own retry deadline comes first
         retries = 0  # of errors other than throttling: bounded by max_retries
         throttled = 0  # throttling answers (never applied): bounded by the deadline
         while True:
+            if callers is not None and self._clock() >= callers:
+                raise DeadlineExceededError(
+                    f"{operation.action}: not sent, the deadline of the operation had come",
+                    operation=operation.action,
+                    attempts=retries + throttled,
+                )
             try:
-                return self._attempt(operation, params, parse)
+                return self._attempt(operation, params, parse, callers)
             except IceError as error:
                 final = self._final_error(operation, error)
                 if final is error:
@@ -550,12 +571,16 @@ class IceClient:
                     throttled >= MAX_THROTTLING_RETRIES if is_throttling else retries >= self.max_retries
                 )
                 if exhausted or delay > remaining:
-                    logger.debug(
-                        "%s: giving up after %d attempt(s): %s",
-                        operation.action,
-                        retries + throttled + 1,
-                        error,
-                    )
+                    attempts = retries + throttled + 1
+                    logger.debug("%s: giving up after %d attempt(s): %s", operation.action, attempts, error)
+                    if callers is not None and not exhausted:
+                        raise DeadlineExceededError(
+                            f"{operation.action}: no usable answer in {attempts} attempt(s) before the "
+                            f"deadline of the operation came; the last: {error}",
+                            operation=operation.action,
+                            attempts=attempts,
+                            cause=error,
+                        ) from None
                     raise
                 logger.debug(
                     "%s: attempt %d failed (%s); retrying in %.3fs",
@@ -596,6 +621,11 @@ class IceClient:
         # Exponential backoff with full jitter.
         return self._jitter() * min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2.0**attempt))
 
+    def _extensions_until(self, deadline: float) -> dict[str, Any]:
+        left = max(deadline - self._clock(), 0.001)
+        phases = self._timeout.as_dict().items()
+        return {"timeout": {phase: left if limit is None else min(limit, left) for phase, limit in phases}}
+
     def _send(self, request: httpx.Request) -> httpx.Response:
         """The whole answer (read, connection back in the pool), or an ``httpx.TransportError``."""
         if self._transport is None:
@@ -608,7 +638,10 @@ class IceClient:
             response.close()
         return response
 
-    def _attempt(self, operation: _Operation, params: Params, parse: _Parse[T]) -> T:
+    def _attempt(
+        self, operation: _Operation, params: Params, parse: _Parse[T], deadline: float | None = None
+    ) -> T:
+        """One request; with a ``deadline`` (the caller's), no phase of it may wait past that."""
         credentials = self._credentials.get_credentials()
         wire = build_request(
             endpoint=self.endpoint,
@@ -626,7 +659,7 @@ class IceClient:
             wire.url,
             headers={**wire.headers, "accept-encoding": ACCEPT_ENCODING},
             content=wire.body or None,
-            extensions=self._request_extensions,
+            extensions=self._request_extensions if deadline is None else self._extensions_until(deadline),
         )
         try:
             response = self._send(request)

@@ -4,6 +4,7 @@
 IceError
 ├── ConfigurationError            no region / bad endpoint / no credentials found
 │   └── CredentialsError          a credentials source is configured but failed (STS, metadata, profile file)
+├── DeadlineExceededError         the caller's deadline (``operation_deadline``) came before an answer
 ├── TransportError                no HTTP response
 │   ├── ConnectError              provably never reached the server - always safe to retry
 │   ├── TimeoutError_             sent, no answer in time
@@ -34,6 +35,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectError",
     "CredentialsError",
+    "DeadlineExceededError",
     "IceError",
     "InvalidParameterError",
     "NotFoundError",
@@ -69,6 +71,27 @@ class CredentialsError(ConfigurationError):
 
     def __init__(self, message: str, *, setting: str | None = "credentials") -> None:
         super().__init__(message, setting=setting)
+
+
+class DeadlineExceededError(IceError):
+    """Raised when the deadline the caller set for its operation (``operation_deadline``) came before a
+    usable answer: a call not started after it, retries stopped at it, or an attempt cut short by it.
+    ``cause`` is the last error of the call, if it got one; ``attempts`` how many requests were sent."""
+
+    def __init__(self, message: str, *, operation: str, attempts: int, cause: IceError | None = None) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.attempts = attempts
+        self.cause = cause
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_deadline_exceeded, (str(self), self.operation, self.attempts, self.cause))
+
+
+def _rebuild_deadline_exceeded(
+    message: str, operation: str, attempts: int, cause: IceError | None
+) -> DeadlineExceededError:
+    return DeadlineExceededError(message, operation=operation, attempts=attempts, cause=cause)
 
 
 # --- transport ----------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import contextvars
 import os
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,12 +24,14 @@ from pulumi.dynamic import ConfigureRequest, ResourceProvider
 
 from pulumi_ims_record.ice import (
     DEFAULT_MAX_CONNECTIONS,
+    OPERATION_DEADLINE,
     ApiError,
     ConfigurationError,
     ConnectError,
     Credentials,
     CredentialsError,
     CredentialsProvider,
+    DeadlineExceededError,
     DefaultCredentialsChain,
     IceClient,
     IceError,
@@ -45,12 +48,28 @@ burst of 5xx answers would fail the whole ``pulumi up``. The client's retry dead
 and mutations are never repeated when their outcome is unknown."""
 
 
-OPERATION_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "ims_record_operation_deadline", default=None
+CUSTOM_TIMEOUT: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "ims_record_custom_timeout", default=None
 )
-"""When the running create/update/delete must be over (``time.monotonic()``), from the engine's
-``customTimeouts``: only the native plugin gets them (they never reach a dynamic provider), and the engine
-does not enforce them itself, so the provider's own waiting stops there."""
+"""The engine's ``customTimeouts`` bounding the running operation, as messages name it, or None."""
+
+
+def bound_by_custom_timeout(operation: str, seconds: float) -> None:
+    """Bound the rest of this context's work by the ``customTimeouts`` of ``operation`` (create, update,
+    delete): ``seconds``, 0 when none was set. Only the native plugin gets them (they never reach a dynamic
+    provider), and the engine does not enforce them itself, so the provider stops there: its waiting for a
+    status, and through ``OPERATION_DEADLINE`` every API call, retry and page of a listing."""
+    OPERATION_DEADLINE.set(time.monotonic() + seconds if seconds > 0 else None)
+    CUSTOM_TIMEOUT.set(f"the {operation} timeout of customTimeouts ({seconds:g} s)" if seconds > 0 else None)
+
+
+def until(seconds: float) -> tuple[float, str | None]:
+    """``(when, which)``: ``seconds`` from now, or the customTimeouts deadline of the running operation when
+    that comes first; ``which`` names that timeout then, else None."""
+    wanted, custom = time.monotonic() + seconds, OPERATION_DEADLINE.get()
+    if custom is not None and custom < wanted:
+        return custom, CUSTOM_TIMEOUT.get()
+    return wanted, None
 
 
 KEEPS_RECORDING = (
@@ -295,6 +314,8 @@ class ProviderBase(ResourceProvider):
             detail = self.settings().advice(exc)
         elif isinstance(exc, ConnectError):
             detail = f"{exc}; {self.settings().unreachable()}"
+        elif isinstance(exc, DeadlineExceededError):
+            detail = f"{exc} ({CUSTOM_TIMEOUT.get() or 'the deadline of the operation'} ran out)"
         else:
             detail = str(exc)
         raise ProviderError(f"{self.kind} {label}: {detail}") from None

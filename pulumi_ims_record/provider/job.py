@@ -40,6 +40,7 @@ from pulumi.dynamic import (
 
 from pulumi_ims_record.api import rules
 from pulumi_ims_record.ice import (
+    DeadlineExceededError,
     IceError,
     LiveRecordJob,
     NotFoundError,
@@ -50,11 +51,11 @@ from pulumi_ims_record.ice import (
 
 from ._base import (
     KEEPS_RECORDING,
-    OPERATION_DEADLINE,
     ProviderBase,
     delete_record_files,
     differs,
     parse_api_time,
+    until,
     without_provider,
 )
 from ._checks import (
@@ -224,7 +225,13 @@ class LiveRecordJobProvider(ProviderBase):
                 notify_url=inputs.get("notify_url"),
             )
         except OutcomeUnknownError as exc:
-            found = self._reconcile(inputs, label)
+            found, cut_short_by = self._reconcile(inputs, label)
+            if found is None and cut_short_by:
+                self.fail(
+                    label,
+                    f"{exc}. There was no time left to look for the job: {cut_short_by} ran out. The next "
+                    f"`pulumi up` within {RECENT_MINUTES} minutes adopts it if it was submitted",
+                )
             if found is None:
                 self.fail(
                     label,
@@ -322,13 +329,20 @@ class LiveRecordJobProvider(ProviderBase):
                 return job
         return None
 
-    def _reconcile(self, inputs: Mapping[str, Any], label: str) -> LiveRecordJob | None:
-        """Look for the job of an ambiguous submit until ``reconcile_seconds`` have passed."""
-        deadline = time.monotonic() + self.reconcile_seconds
+    def _reconcile(self, inputs: Mapping[str, Any], label: str) -> tuple[LiveRecordJob | None, str | None]:
+        """Look for the job of an ambiguous submit until ``reconcile_seconds`` have passed or the operation's
+        customTimeouts ran out: ``(the job or None, the customTimeouts that cut the search short, or None)``.
+        """
+        deadline, custom = until(self.reconcile_seconds)
         while True:
-            found = self._find_recent(inputs, label)
-            if found is not None or time.monotonic() >= deadline:
-                return found
+            try:
+                found = self._find_recent(inputs, label)
+            except DeadlineExceededError:
+                return None, custom
+            if found is not None:
+                return found, None
+            if time.monotonic() >= deadline:
+                return None, custom
             time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
 
     def _find_recent(self, inputs: Mapping[str, Any], label: str) -> LiveRecordJob | None:
@@ -344,6 +358,8 @@ class LiveRecordJobProvider(ProviderBase):
             ):
                 if job.name == inputs["name"] and not self._mismatches(inputs, job):
                     return job
+        except DeadlineExceededError:
+            raise
         except IceError as exc:
             self.fail(label, exc)
         return None
@@ -367,10 +383,8 @@ class LiveRecordJobProvider(ProviderBase):
         wanted = inputs["wait_for_status"]
         timeout = float(inputs.get("wait_timeout_seconds") or DEFAULT_WAIT_TIMEOUT)
         started = time.monotonic()
-        deadline, limit = started + timeout, f"wait_timeout_seconds ({timeout:g} s)"
-        custom = OPERATION_DEADLINE.get()
-        if custom is not None and custom < deadline:
-            deadline, limit = custom, "the customTimeouts of this operation"
+        deadline, custom = until(timeout)
+        limit = custom or f"wait_timeout_seconds ({timeout:g} s)"
         while job.status != wanted:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

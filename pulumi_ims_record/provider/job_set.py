@@ -48,6 +48,7 @@ from ._base import (
     delete_record_files,
     differs,
     parse_api_time,
+    until,
     without_provider,
 )
 from ._checks import (
@@ -402,8 +403,9 @@ class LiveRecordJobSetProvider(ProviderBase):
     def _reconcile(
         self, client: IceClient, adoptable: _Adoptable, wanted: Mapping[str, Any]
     ) -> LiveRecordJob | None:
-        """After an ambiguous submit: look for the job (by name) until ``reconcile_seconds`` have passed."""
-        deadline = time.monotonic() + self.reconcile_seconds
+        """After an ambiguous submit: look for the job (by name) until ``reconcile_seconds`` have passed (or
+        the operation's customTimeouts ran out)."""
+        deadline, _ = until(self.reconcile_seconds)
         while True:
             # An error while looking is no answer either way: look again until the deadline.
             with contextlib.suppress(IceError):

@@ -24,7 +24,6 @@ import contextvars
 import importlib.metadata
 import re
 import sys
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from pulumi_ims_record.api.fields import camel_case
 
 from . import schema
-from ._base import OPERATION_DEADLINE, ProviderBase, ProviderError, differs
+from ._base import ProviderBase, ProviderError, bound_by_custom_timeout, differs
 from .job import LiveRecordJobProvider
 from .job_set import LiveRecordJobSetProvider
 from .template import LiveRecordTemplateProvider
@@ -295,12 +294,12 @@ class ImsRecordProvider(rpc.Provider):
             raise ProviderError(f"unknown resource type {type_token}")
         return type_token.rsplit(":", 1)[-1], core
 
-    async def _run(self, urn: str, call: Callable[[], _T], timeout: float = 0.0) -> _T:
-        """``call`` on the thread pool, its diagnostics attached to ``urn`` and its waiting bounded by the
-        engine's ``customTimeouts`` (``timeout`` seconds, 0 when none); a failure in one line, the schema's
-        property names in it."""
+    async def _run(self, urn: str, call: Callable[[], _T], timeout: float = 0.0, operation: str = "") -> _T:
+        """``call`` on the thread pool, its diagnostics attached to ``urn`` and its work bounded by the
+        engine's ``customTimeouts`` for ``operation`` (``timeout`` seconds, 0 when none); a failure in one
+        line, the schema's property names in it."""
         _CURRENT_URN.set(urn)
-        OPERATION_DEADLINE.set(time.monotonic() + timeout if timeout > 0 else None)
+        bound_by_custom_timeout(operation, timeout)
         context = contextvars.copy_context()
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, context.run, call)
@@ -364,7 +363,7 @@ class ImsRecordProvider(rpc.Provider):
             return rpc.CreateResponse(
                 None, properties_from_plain(resource, {**unknown, **inputs}, secrets=secrets)
             )
-        result = await self._run(request.urn, lambda: core.create(inputs), request.timeout)
+        result = await self._run(request.urn, lambda: core.create(inputs), request.timeout, "create")
         outputs = properties_from_plain(resource, result.outs or {}, secrets=secrets)
         return rpc.CreateResponse(str(result.id), outputs)
 
@@ -389,14 +388,16 @@ class ImsRecordProvider(rpc.Provider):
         if request.preview:
             return rpc.UpdateResponse(properties_from_plain(resource, {**olds, **news}, secrets=secrets))
         result = await self._run(
-            request.urn, lambda: core.update(request.resource_id, olds, news), request.timeout
+            request.urn, lambda: core.update(request.resource_id, olds, news), request.timeout, "update"
         )
         return rpc.UpdateResponse(properties_from_plain(resource, result.outs or {}, secrets=secrets))
 
     async def delete(self, request: rpc.DeleteRequest) -> None:
         resource, core = self._core(request.type)
         state = properties_to_plain(resource, request.properties)
-        await self._run(request.urn, lambda: core.delete(request.resource_id, state), request.timeout)
+        await self._run(
+            request.urn, lambda: core.delete(request.resource_id, state), request.timeout, "delete"
+        )
 
 
 def _one_line_errors(servicer_type: type) -> type:

@@ -157,9 +157,8 @@ def test_custom_timeouts_bound_the_wait_and_the_next_up_adopts_the_job(engine: E
 
     output = failed.stdout + failed.stderr
     assert failed.returncode != 0
-    assert "waited 5 s for status 'started' until the customTimeouts of this operation ran out" in output, (
-        output
-    )
+    said = "waited 5 s for status 'started' until the create timeout of customTimeouts (5 s) ran out"
+    assert said in output, output
     assert "LiveRecordJob 'yaml-quickstart-stage'" in output and 'File "' not in output, output  # no stack
     assert calls(engine, "SubmitLiveRecordJob") == 1
     [submitted] = engine.jobs()

@@ -3,6 +3,7 @@ as the SDK reads it), and the rule that a mutation is never repeated after an am
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -11,7 +12,9 @@ import httpx
 import pytest
 
 from pulumi_ims_record.ice import (
+    OPERATION_DEADLINE,
     ConnectError,
+    DeadlineExceededError,
     IceClient,
     InvalidParameterError,
     OutcomeUnknownError,
@@ -399,3 +402,74 @@ def test_real_connection_refused_is_a_connect_error(fake_time: FakeTime) -> None
     ):
         submit(client)
     assert isinstance(caught.value, TransportError) and len(fake_time.sleeps) == 2
+
+
+# --- the caller's deadline (OPERATION_DEADLINE: the provider's customTimeouts) -----------------------------
+
+
+@contextlib.contextmanager
+def operation_deadline(at: float) -> Iterator[None]:
+    token = OPERATION_DEADLINE.set(at)
+    try:
+        yield
+    finally:
+        OPERATION_DEADLINE.reset(token)
+
+
+def test_the_operation_deadline_stops_retries_before_the_clients_own(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    recorder.default = error(503, "ServiceUnavailable", request_id="LAST")
+    client = make_client(max_retries=20, retry_deadline=60)
+    assert BACKOFF_BASE_SECONDS == 0.2
+    with operation_deadline(fake_time.clock() + 2.0), pytest.raises(DeadlineExceededError) as raised:
+        client.get_live_record_job(job_id="j")
+    # Backoff 0.2, 0.4, 0.8 fits in the two seconds; the next wait (1.6) would pass them.
+    assert fake_time.sleeps == [BACKOFF_BASE_SECONDS * 1, BACKOFF_BASE_SECONDS * 2, BACKOFF_BASE_SECONDS * 4]
+    assert len(recorder.requests) == 4 and raised.value.attempts == 4
+    assert isinstance(raised.value.cause, ServerError)
+    assert str(raised.value).startswith(
+        "GetLiveRecordJob: no usable answer in 4 attempt(s) before the deadline of the operation came; "
+        "the last:"
+    )
+    assert "LAST" in str(raised.value)
+
+
+def test_a_call_is_not_sent_once_the_operation_deadline_has_come(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    with operation_deadline(fake_time.clock()), pytest.raises(DeadlineExceededError, match="not sent"):
+        make_client().list_live_record_jobs()
+    assert recorder.requests == []
+
+
+def test_a_throttled_submit_stops_at_the_operation_deadline(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    # Throttled: provably not applied, so stopping is safe and says so (not an unknown outcome).
+    recorder.default = error(400, "Throttling.User", **{"x-acs-retry-after": "1000"})
+    with operation_deadline(fake_time.clock() + 5.0), pytest.raises(DeadlineExceededError) as raised:
+        submit(make_client())
+    assert isinstance(raised.value.cause, ThrottlingError)
+    assert sum(fake_time.sleeps) <= 5.0 and len(recorder.requests) == 3  # waits of 2 s each (× (1 + 1.0))
+
+
+def test_each_attempt_waits_at_most_until_the_operation_deadline(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    recorder.answers.append(JOB_ANSWER)
+    with operation_deadline(fake_time.clock() + 2.5):
+        make_client(timeout=30).get_live_record_job(job_id="j")
+    phases = recorder.requests[0].extensions["timeout"]
+    assert phases == {"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}
+    recorder.answers.append(JOB_ANSWER)
+    make_client(timeout=30).get_live_record_job(job_id="j")  # no deadline: the client's own timeout
+    assert recorder.requests[1].extensions["timeout"]["read"] == 30
+
+
+def test_the_clients_own_retry_deadline_still_comes_first_when_earlier(
+    make_client: Callable[..., IceClient], recorder: Recorder, fake_time: FakeTime
+) -> None:
+    recorder.default = error(503, "ServiceUnavailable")
+    with operation_deadline(fake_time.clock() + 600), pytest.raises(ServerError):
+        make_client(max_retries=20, retry_deadline=0.5).get_live_record_job(job_id="j")

@@ -4,6 +4,7 @@ camelCase ``PropertyValue`` maps in and out, the same core underneath."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine, Iterator, Mapping
 from typing import Any, TypeVar
@@ -58,8 +59,9 @@ def plain(properties: dict[str, PropertyValue]) -> dict[str, Any]:
     return {key: raw(item) for key, item in properties.items()}
 
 
-@pytest.fixture
-def provider(local_ims: LocalIms) -> Iterator[native.ImsRecordProvider]:
+@contextlib.contextmanager
+def configured(local_ims: LocalIms) -> Iterator[native.ImsRecordProvider]:
+    """A plugin process's provider, configured for the local IMS, as the engine starts one per deployment."""
     made = native.ImsRecordProvider()
     variables = {
         "ims-record:config:endpoint": local_ims.endpoint,
@@ -67,10 +69,18 @@ def provider(local_ims: LocalIms) -> Iterator[native.ImsRecordProvider]:
         "ims-record:config:secretKey": LOCAL_ACCESS_KEY_SECRET,
     }
     run(made.configure(rpc.ConfigureRequest(variables, {}, True, False)))
-    yield made
-    for core in made.cores.values():
-        if core._client is not None:
-            core._client.close()
+    try:
+        yield made
+    finally:
+        for core in made.cores.values():
+            if core._client is not None:
+                core._client.close()
+
+
+@pytest.fixture
+def provider(local_ims: LocalIms) -> Iterator[native.ImsRecordProvider]:
+    with configured(local_ims) as made:
+        yield made
 
 
 HLS = {
@@ -434,3 +444,58 @@ def test_each_cores_connection_pool_is_as_wide_as_the_thread_pool(provider: nati
     for core in provider.cores.values():
         transport = core.client()._transport
         assert transport is not None and transport._pool._max_connections == native.MAX_PARALLEL_CALLS
+
+
+def test_custom_timeouts_bound_the_api_calls_and_their_retries(
+    provider: native.ImsRecordProvider, local_ims: LocalIms
+) -> None:
+    """The engine passes customTimeouts without enforcing them: a create whose Submit is throttled again and
+    again stops retrying when its create timeout runs out (the client alone would go on for 60 s), and says
+    which timeout ran out; the throttled Submit never created a job."""
+    template_id = str(create_template(provider).resource_id)
+    checked = check(provider, "LiveRecordJob", "stage-a", **plain(job_inputs(template_id)))
+    local_ims.set_faults({"error_rate": {"SubmitLiveRecordJob": 1.0}, "error_kind": "throttling"})
+    try:
+        request = rpc.CreateRequest(urn("LiveRecordJob", "stage-a"), checked.inputs or {}, 2.0, False)
+        with pytest.raises(native.ProviderError) as raised:
+            run(provider.create(request))
+    finally:
+        local_ims.clear_faults()
+    message = str(raised.value)
+    assert message.startswith("LiveRecordJob 'stage-a': SubmitLiveRecordJob: no usable answer in "), message
+    assert "Throttling" in message and message.endswith(
+        "(the create timeout of customTimeouts (2 s) ran out)"
+    )
+    assert local_ims.stats()["SubmitLiveRecordJob"] >= 2  # retried while time was left
+    core = provider.cores[native.schema.token("LiveRecordJob")]
+    assert core.client().list_live_record_jobs().live_record_jobs == ()
+
+
+def test_a_submit_cut_short_by_custom_timeouts_is_adopted_by_the_next_up(
+    provider: native.ImsRecordProvider, local_ims: LocalIms
+) -> None:
+    """The Submit's answer does not come before the create timeout: its outcome is unknown, no time is left
+    to look, the message says so; the job the service did create is adopted by the next deployment."""
+    template_id = str(create_template(provider).resource_id)
+    first = check(provider, "LiveRecordJob", "stage-a", **plain(job_inputs(template_id)))
+    run(provider.create(rpc.CreateRequest(urn("LiveRecordJob", "stage-a"), first.inputs or {}, 0.0, False)))
+    inputs = job_inputs(template_id) | {"streamInput": value({"url": STREAM + "-b"}, secret=True)}
+    second = check(provider, "LiveRecordJob", "stage-b", **plain(inputs))
+    request = rpc.CreateRequest(urn("LiveRecordJob", "stage-b"), second.inputs or {}, 1.0, False)
+    local_ims.set_faults({"latency_ms": 2500})  # the service applies the Submit after 2.5 s
+    try:
+        with pytest.raises(native.ProviderError) as raised:
+            run(provider.create(request))  # the adoption listing was taken by the first create
+        local_ims.wait_for_calls("SubmitLiveRecordJob", 2)
+    finally:
+        local_ims.clear_faults()
+    message = str(raised.value)
+    assert message.startswith("LiveRecordJob 'stage-b': SubmitLiveRecordJob may or may not have been applied")
+    said = "There was no time left to look for the job: the create timeout of customTimeouts (1 s) ran out"
+    assert said in message, message
+
+    local_ims.reset_stats()
+    with configured(local_ims) as next_up:
+        retried = rpc.CreateRequest(request.urn, request.properties, 0.0, False)
+        created = plain(run(next_up.create(retried)).properties)
+    assert created["origin"] == "adopted_recent" and "SubmitLiveRecordJob" not in local_ims.stats()
