@@ -396,7 +396,12 @@ class LiveRecordJobProvider(ProviderBase):
                     f"or set adopt_job_id={job.job_id!r}",
                 )
             time.sleep(min(self.poll_interval, remaining))
-            job = self._get(job.job_id, label)
+            try:
+                job = self.client().get_live_record_job(job_id=job.job_id).record_job
+            except DeadlineExceededError:
+                continue  # the customTimeouts ran out during the poll: said above, with the last status
+            except IceError as exc:
+                self.fail(label, exc)
         return job
 
     # --- read ---
