@@ -108,10 +108,15 @@ class LocalIms:
 
     def stats(self) -> dict[str, int]:
         """API calls per action that reached the server since the start or the last reset."""
+        calls: dict[str, int] = self.stats_snapshot()["calls"]
+        return calls
+
+    def stats_snapshot(self) -> dict[str, Any]:
+        """All of ``GET /stats``: calls, completions, the most answered at once (``peak_in_flight``)."""
         response = self._admin_client.get("/stats")
         response.raise_for_status()
-        calls: dict[str, int] = response.json()["calls"]
-        return calls
+        snapshot: dict[str, Any] = response.json()
+        return snapshot
 
     def total_calls(self) -> int:
         return sum(self.stats().values())

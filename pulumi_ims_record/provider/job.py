@@ -20,6 +20,7 @@ submit (rare) lists again, by name.
 
 from __future__ import annotations
 
+import contextvars
 import math
 import threading
 import time
@@ -136,6 +137,7 @@ class LiveRecordJobProvider(ProviderBase):
         self._name_locks: dict[str, threading.Lock] = {}
         self._template_lock = threading.Lock()
         self._template_names: dict[str, str | None] = {}
+        self._template_reads: set[str] = set()  # template ids whose name is being read in the background
 
     def configure(self, req: ConfigureRequest) -> None:
         super().configure(req)
@@ -143,6 +145,7 @@ class LiveRecordJobProvider(ProviderBase):
             self._leftovers = None
             self._known_jobs.clear()
             self._template_names.clear()
+            self._template_reads.clear()
 
     # --- check ---
 
@@ -184,6 +187,7 @@ class LiveRecordJobProvider(ProviderBase):
                 )
             origin = ORIGIN_ADOPTED_BY_ID
         else:
+            self._read_template_name_meanwhile(str(inputs["template_id"]))
             job, origin = self._submit_once(inputs, label)
         if inputs.get("wait_for_status"):
             job = self._wait(job, inputs, label)
@@ -264,6 +268,19 @@ class LiveRecordJobProvider(ProviderBase):
             template_name=self._template_name(template_id),
             status=rules.INITIAL_STATUS,
         )
+
+    def _read_template_name_meanwhile(self, template_id: str) -> None:
+        """Start reading the template's name (once per template and process) while this create lists and
+        submits: the first creates then do not wait one more round trip for it after their Submit. In a
+        copy of this context, so the operation's customTimeouts bound it too."""
+        with self._template_lock:
+            if template_id in self._template_names or template_id in self._template_reads:
+                return
+            self._template_reads.add(template_id)
+        context = contextvars.copy_context()
+        threading.Thread(
+            target=context.run, args=(self._template_name, template_id), name="template-name", daemon=True
+        ).start()
 
     def _template_name(self, template_id: str) -> str | None:
         """The template's name, read once per template id and process. None if it cannot be read now: the

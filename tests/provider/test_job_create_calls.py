@@ -47,6 +47,24 @@ def test_creates_of_many_jobs_on_four_threads_list_once_and_never_get_the_job(
     assert {outs["origin"] for _, outs in results} == {"submitted"}
 
 
+def test_the_template_name_is_read_while_the_first_create_lists(
+    job_provider: LiveRecordJobProvider, template_id: str, local_ims: LocalIms
+) -> None:
+    """Not one round trip after another: the template's name (for the outputs) is read at the same time as
+    the adoption listing, so with latency the local IMS answers both at once."""
+    local_ims.set_faults({"latency_ms": 500})
+    local_ims.reset_stats()
+    try:
+        _, outs = create(job_provider, template_id, name="overlap", stream_input=stream("overlap"))
+        snapshot = local_ims.stats_snapshot()
+    finally:
+        local_ims.clear_faults()
+    one_each = {"ListLiveRecordJobs": 1, "GetLiveRecordTemplate": 1, "SubmitLiveRecordJob": 1}
+    assert snapshot["calls"] == one_each
+    assert snapshot["peak_in_flight"] == 2
+    assert outs["template_name"]
+
+
 def test_outputs_built_from_the_submit_answer_match_what_the_service_reports(
     job_provider: LiveRecordJobProvider, template_id: str, local_ims: LocalIms
 ) -> None:
