@@ -3,9 +3,10 @@
 The same stack, 1 ``LiveRecordTemplate`` + N ``LiveRecordJob``s, as a Pulumi YAML project on the native plugin
 (``pulumi-resource-ims-record``) at ``--parallel 8, 32, 64``, and as a Python project on the dynamic resources
 (whose provider process serves at most 4 calls at once, whatever ``--parallel`` says). Each is brought ``up``
-with the CLI, as a user would, once with ``latency_ms`` injected at the local IMS on every API call and once
-without, in alternating order; a fresh local IMS per ``up`` (jobs' recorders stubbed) so that every ``up``
-lists the same (empty) history for adoption.
+with the CLI, as a user would, once at each latency injected at the local IMS on every API call (the issue's
+100 ms, and 1000 ms where the latency outweighs the engine's own work) and once without, in alternating
+order; a fresh local IMS per ``up`` (jobs' recorders stubbed) so that every ``up`` lists the same (empty)
+history for adoption.
 
 Figures per ``up``: wall time, the API calls, and the most calls the local IMS answered at once
 (``peak_in_flight``). The time the latency added is ``up`` with latency minus ``up`` without, paired in the
@@ -36,7 +37,7 @@ DYNAMIC_CONCURRENCY = 4  # the Python dynamic provider's threads: its calls at o
 @dataclass(frozen=True)
 class Settings:
     count: int
-    latency_ms: int
+    latencies_ms: tuple[int, ...]  # the first is the issue's (100 ms); a larger one shows where latency rules
     parallels: tuple[int, ...]  # for the native package; the dynamic resources run at the largest
     runs: int
 
@@ -149,61 +150,65 @@ def variants(settings: Settings) -> list[Variant]:
 
 
 def run(settings: Settings, work_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
-    samples: dict[str, list[dict[str, float]]] = {variant.label: [] for variant in variants(settings)}
+    """Per round and variant, one ``up`` at each latency and one without, in an order alternating between
+    rounds (so a drift of the machine's speed hits them alike)."""
+    levels = (*settings.latencies_ms, 0)
+    Rounds = list[dict[str, dict[str, float]]]  # per round: latency in ms (as text) -> one_up's figures
+    samples: dict[str, Rounds] = {variant.label: [] for variant in variants(settings)}
     for run_index in range(settings.runs):
         for variant in variants(settings):
-            # Alternate which of the pair goes first, so a drift of the machine's speed hits both alike.
-            order = (settings.latency_ms, 0) if run_index % 2 == 0 else (0, settings.latency_ms)
-            pair = {latency: one_up(variant, latency, settings.count, work_dir) for latency in order}
-            with_latency, without = pair[settings.latency_ms], pair[0]
-            sample = {
-                "up": with_latency["up"],
-                "up_without_latency": without["up"],
-                "latency_added": with_latency["up"] - without["up"],
-                "api_calls": with_latency["api_calls"],
-                "peak_in_flight": with_latency["peak_in_flight"],
-            }
-            samples[variant.label].append(sample)
+            order = levels if run_index % 2 == 0 else levels[::-1]
+            ups = {str(latency): one_up(variant, latency, settings.count, work_dir) for latency in order}
+            samples[variant.label].append(ups)
+            said = (
+                f"{ups[str(ms)]['up']:.2f}s at {ms} ms ({ups[str(ms)]['peak_in_flight']:.0f} at once)"
+                for ms in levels
+            )
             log(
-                f"  parallel N={settings.count} run {run_index + 1}/{settings.runs} {variant.label:22}: "
-                f"up {sample['up']:.2f}s (without latency {sample['up_without_latency']:.2f}s), "
-                f"{sample['api_calls']:.0f} calls, at most {sample['peak_in_flight']:.0f} at once"
+                f"  parallel N={settings.count} run {run_index + 1}/{settings.runs} {variant.label:22}: up "
+                + ", ".join(said)
             )
     return {
         "count": settings.count,
-        "latency_ms": settings.latency_ms,
+        "latencies_ms": list(settings.latencies_ms),
         "variants": [{"front_door": v.front_door, "parallel": v.parallel} for v in variants(settings)],
         "samples": samples,
     }
 
 
 def summarize(raw: dict[str, Any]) -> dict[str, Any]:
-    count, latency = raw["count"], raw["latency_ms"] / 1000
-    ceiling = count / DYNAMIC_CONCURRENCY * latency
-    rows: dict[str, Any] = {}
-    dynamic = next(raw["samples"][label] for label in raw["samples"] if label.startswith(DYNAMIC))
-    for entry in raw["variants"]:
-        variant = Variant(entry["front_door"], entry["parallel"])
-        samples = raw["samples"][variant.label]
-        calls_at_once = variant.parallel
-        if variant.front_door == DYNAMIC:
-            calls_at_once = min(calls_at_once, DYNAMIC_CONCURRENCY)
-        floor = count / calls_at_once * latency
-        rows[variant.label] = {
-            "front_door": variant.front_door,
-            "parallel": variant.parallel,
-            "floor": floor,
-            **{
-                key: Spread.of([s[key] for s in samples])
-                for key in ("up", "up_without_latency", "latency_added", "api_calls", "peak_in_flight")
-            },
-            "ceiling_over_added": Spread.of([ceiling / s["latency_added"] for s in samples]),
-            "added_over_floor": Spread.of([s["latency_added"] / floor for s in samples]),
-            # Measured against measured, round by round: the dynamic resources' added time over this row's,
-            # and their whole `up` (with the latency) over this row's.
-            "dynamic_over_added": Spread.of(
-                [d["latency_added"] / s["latency_added"] for s, d in zip(samples, dynamic, strict=True)]
-            ),
-            "dynamic_over_up": Spread.of([d["up"] / s["up"] for s, d in zip(samples, dynamic, strict=True)]),
-        }
-    return {"count": count, "latency_ms": raw["latency_ms"], "ceiling": ceiling, "rows": rows}
+    count = raw["count"]
+    dynamic = next(rounds for label, rounds in raw["samples"].items() if label.startswith(DYNAMIC))
+    tiers: dict[int, Any] = {}
+    for latency_ms in raw["latencies_ms"]:
+        latency, key = latency_ms / 1000, str(latency_ms)
+        ceiling = count / DYNAMIC_CONCURRENCY * latency
+
+        def added(ups: dict[str, dict[str, float]], key: str = key) -> float:
+            return ups[key]["up"] - ups["0"]["up"]
+
+        rows: dict[str, Any] = {}
+        for entry in raw["variants"]:
+            variant = Variant(entry["front_door"], entry["parallel"])
+            rounds = raw["samples"][variant.label]
+            calls_at_once = variant.parallel
+            if variant.front_door == DYNAMIC:
+                calls_at_once = min(calls_at_once, DYNAMIC_CONCURRENCY)
+            floor = count / calls_at_once * latency
+            pairs = list(zip(rounds, dynamic, strict=True))
+            rows[variant.label] = {
+                "front_door": variant.front_door,
+                "parallel": variant.parallel,
+                "floor": floor,
+                "up": Spread.of([ups[key]["up"] for ups in rounds]),
+                "up_without_latency": Spread.of([ups["0"]["up"] for ups in rounds]),
+                "latency_added": Spread.of([added(ups) for ups in rounds]),
+                "api_calls": Spread.of([ups[key]["api_calls"] for ups in rounds]),
+                "peak_in_flight": Spread.of([ups[key]["peak_in_flight"] for ups in rounds]),
+                "ceiling_over_added": Spread.of([ceiling / added(ups) for ups in rounds]),
+                "added_over_floor": Spread.of([added(ups) / floor for ups in rounds]),
+                # Measured against measured, round by round: the dynamic resources' `up` over this row's.
+                "dynamic_over_up": Spread.of([theirs[key]["up"] / ups[key]["up"] for ups, theirs in pairs]),
+            }
+        tiers[latency_ms] = {"latency_ms": latency_ms, "ceiling": ceiling, "rows": rows}
+    return {"count": count, "tiers": tiers}

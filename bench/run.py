@@ -155,9 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             log("benchmark 6: up with latency, native package at each --parallel vs dynamic resources")
             parallel_settings = parallel.Settings(
                 count=10 if args.quick else 200,
-                latency_ms=100,
+                latencies_ms=(100, 1000),
                 parallels=(8, 32, 64),
-                runs=1 if args.quick else 5,
+                runs=1 if args.quick else 3,
             )
             raws["parallel"] = parallel.run(parallel_settings, work / "parallel", log)
             summaries["parallel"] = parallel.summarize(raws["parallel"])
