@@ -80,35 +80,31 @@ def goals(summaries: dict[str, Any]) -> list[tuple[str, str, str]]:
         )
     parallel = summaries.get("parallel")
     if parallel:
-        tier = _issue_tier(parallel)
-        widest = _widest_native(tier)
-        rows.append(
-            (
-                f"issue 22: native `up` of {parallel['count']} jobs at `--parallel {widest['parallel']}`, "
-                f"{tier['latency_ms']} ms latency, ≥ 3× faster than the dynamic ceiling N/4 × latency "
-                f"({tier['ceiling']:.2f} s), in the time the latency added",
-                f"ceiling ÷ added {widest['ceiling_over_added'].median:.1f}× (added "
-                f"{widest['latency_added'].median:.2f} s of {widest['up'].median:.2f} s); whole `up`, "
-                f"dynamic ÷ native: {widest['dynamic_over_up'].median:.2f}×",
-                _met(widest["ceiling_over_added"].median >= 3),
+        for latency_ms, tier in sorted(parallel["tiers"].items()):
+            widest = _widest_native(tier)
+            added, over_floor = widest["latency_added"], widest["added_over_floor"]
+            setting = f"{parallel['count']} jobs at `--parallel {widest['parallel']}`, {latency_ms} ms a call"
+            rows.append(
+                (
+                    f"issue 22: native `up` of {setting}: the time the latency added ≥ 3× below the dynamic "
+                    f"ceiling N/4 × latency ({tier['ceiling']:.2f} s)",
+                    f"ceiling ÷ added {widest['ceiling_over_added'].median:.1f}× (added "
+                    f"{added.median:.2f} s, {added.min:.2f}–{added.max:.2f}, of an `up` of "
+                    f"{widest['up'].median:.2f} s); whole "
+                    f"`up`, dynamic ÷ native: {widest['dynamic_over_up'].median:.2f}×",
+                    _met(widest["ceiling_over_added"].median >= 3),
+                )
             )
-        )
-        rows.append(
-            (
-                f"issue 22: … and within 1.5× of its floor N/{widest['parallel']} × latency "
-                f"({widest['floor']:.2f} s)",
-                f"added ÷ floor {widest['added_over_floor'].median:.2f}×; at most "
-                f"{widest['peak_in_flight'].median:.0f} calls answered at once",
-                _met(widest["added_over_floor"].median <= 1.5),
+            rows.append(
+                (
+                    f"issue 22: … and within 1.5× of its floor N/{widest['parallel']} × latency "
+                    f"({widest['floor']:.2f} s)",
+                    f"added ÷ floor {over_floor.median:.2f}× ({over_floor.min:.2f}–{over_floor.max:.2f}); at "
+                    f"most {widest['peak_in_flight'].median:.0f} calls answered at once",
+                    _met(over_floor.median <= 1.5),
+                )
             )
-        )
     return rows
-
-
-def _issue_tier(parallel: dict[str, Any]) -> dict[str, Any]:
-    """The figures at the latency issue 22 names (the first one measured)."""
-    tier: dict[str, Any] = parallel["tiers"][min(parallel["tiers"])]
-    return tier
 
 
 def _widest_native(tier: dict[str, Any]) -> dict[str, Any]:
@@ -285,6 +281,30 @@ def _findings_section(summaries: dict[str, Any]) -> list[str]:
             f"{stock['failed'].values.count(1.0)} failed runs, {stock['duplicates'].max:.0f} duplicates, "
             f"{stock['retries'].median:.0f} throttled retries per `up` (the price of not knowing the "
             "token rate: each is a 400 answered at once)."
+        )
+    parallel = summaries.get("parallel")
+    if parallel:
+        tiers = sorted(parallel["tiers"].items())
+        (low_ms, low), (high_ms, high) = tiers[0], tiers[-1]
+        low_native, high_native = _widest_native(low), _widest_native(high)
+        dynamic_low = next(row for row in low["rows"].values() if row["front_door"] == "dynamic")
+        low_added, widest = low_native["latency_added"], f"`--parallel {high_native['parallel']}`"
+        dynamic_high_up = high_native["up"].median * high_native["dynamic_over_up"].median
+        lines.append(
+            "- **Issue 22, no 4-call cap (section 6).** The native plugin answered up to "
+            f"{high_native['peak_in_flight'].max:.0f} calls at once at {widest}; the dynamic resources never "
+            f"more than 4. At {low_ms} ms per call the engine's own work on these 2 cores outweighs the "
+            f"latency: `up` without latency takes {low_native['up_without_latency'].median:.1f} s (native) "
+            f"and {dynamic_low['up_without_latency'].median:.1f} s (dynamic), and the latency adds less than "
+            f"the spread between runs of the same `up` (added {low_added.min:.2f} to {low_added.max:.2f} s), "
+            f"so the ratios to the floor and the ceiling at {low_ms} ms are noise; what separates the two "
+            "front doors there is the engine and provider work (the native `up` is "
+            f"{low_native['dynamic_over_up'].median:.1f}× faster whole). At {high_ms} ms the latency rules "
+            f"and the cap shows: native `up` {high_native['up'].median:.1f} s against dynamic "
+            f"{dynamic_high_up:.1f} s ({high_native['dynamic_over_up'].median:.1f}×); the time the latency "
+            f"added is {high_native['added_over_floor'].median:.2f}× the floor N/{high_native['parallel']} × "
+            "latency, the rest being the three round trips before the first Submit (template create, its "
+            "read-back, the adoption listing with the template-name read beside it)."
         )
     lines += [
         "- **Found while benchmarking (pulumi SDK 3.272.0):** "
