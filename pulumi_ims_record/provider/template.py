@@ -85,6 +85,14 @@ def canonical_formats(formats: Any) -> Any:
     return sorted(entries, key=lambda item: str(item.get("format")) if isinstance(item, dict) else "")
 
 
+SYSTEM_TYPE = "system"
+SYSTEM_TEMPLATE_IS_READ_ONLY = (
+    "a system template (an IMS preset, as imported) cannot be changed: put back the imported values, or "
+    "declare a template of your own with these settings and point the jobs at it"
+)
+"""Said at preview and on update of an imported system template: IMS refuses to update presets."""
+
+
 class LiveRecordTemplateProvider(ProviderBase):
     """CRUD of a custom live-recording template (CreateLiveRecordTemplate and friends)."""
 
@@ -105,7 +113,9 @@ class LiveRecordTemplateProvider(ProviderBase):
         # Removing adopt_template_id after adoption changes nothing; pointing it at another template does.
         if adopt is not None and (is_unknown(adopt) or adopt != id_):
             replaces.append("adopt_template_id")
-        if changed and not replaces:  # said at preview, where a reviewer reads it
+        if changed and olds.get("type") == SYSTEM_TYPE:  # an imported preset: the update would fail
+            self.warn(f"{self.kind} '{olds.get('name')}' ({id_}): {SYSTEM_TEMPLATE_IS_READ_ONLY}")
+        elif changed and not replaces:  # said at preview, where a reviewer reads it
             self.warn(
                 f"{self.kind} '{olds.get('name')}' ({id_}) is updated in place ({', '.join(changed)}): jobs "
                 "already recording with it keep the settings they were submitted with; only new jobs use the "
@@ -205,6 +215,8 @@ class LiveRecordTemplateProvider(ProviderBase):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = without_provider(news)
         label = f"'{inputs.get('name')}' ({id_})"
+        if olds.get("type") == SYSTEM_TYPE:
+            self.fail(label, SYSTEM_TEMPLATE_IS_READ_ONLY)
         try:
             self.client().update_live_record_template(
                 template_id=id_, name=inputs["name"], record_formats=formats_to_api(inputs["record_formats"])
@@ -218,7 +230,7 @@ class LiveRecordTemplateProvider(ProviderBase):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         label = f"'{props.get('name')}' ({id_})"
-        if props.get("type") == "system":
+        if props.get("type") == SYSTEM_TYPE:
             self.warn(f"{self.kind} {label} is a system template; it was removed from the stack, not deleted")
             return
         try:

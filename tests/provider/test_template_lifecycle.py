@@ -11,6 +11,7 @@ from tests.conftest import LocalIms
 
 from .conftest import HLS_FORMAT, checked
 
+SYSTEM_TEMPLATE_ID = "ims-system-m3u8"  # a preset the local IMS seeds, as IMS has its own
 MP4 = {
     "format": "mp4",
     "oss_object_prefix": "record/{JobId}/{Sequence}_{StartTime}_{EndTime}",
@@ -93,6 +94,26 @@ def test_update_sends_the_full_name_and_formats_and_returns_complete_outputs(
     assert set(result.outs) >= {"template_id", "type", "create_time", "last_modified", "adopted"}
     reread = template_provider.read(template_id, result.outs)
     assert reread.outs["record_formats"] == result.outs["record_formats"]
+
+
+def test_an_imported_system_template_is_never_updated(
+    template_provider: LiveRecordTemplateProvider, local_ims: LocalIms, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """An imported preset: a change is said at preview and refused on update with what to do instead, without
+    asking IMS (which refuses presets with OperationDenied.SystemTemplate)."""
+    imported = template_provider.read(SYSTEM_TEMPLATE_ID, {})  # what `pulumi import` does
+    assert imported.outs["type"] == "system"
+    news = checked(template_provider, {**imported.inputs, "record_formats": [dict(MP4)]})
+    diff = template_provider.diff(SYSTEM_TEMPLATE_ID, imported.outs, news)
+    assert diff.changes and not diff.replaces
+    said = "a system template (an IMS preset, as imported) cannot be changed: put back the imported values"
+    assert said in capfd.readouterr().err
+    local_ims.reset_stats()
+    with pytest.raises(ProviderError) as raised:
+        template_provider.update(SYSTEM_TEMPLATE_ID, imported.outs, {**news, "__provider": "pickle"})
+    label = f"LiveRecordTemplate '{imported.outs['name']}' ({SYSTEM_TEMPLATE_ID})"
+    assert str(raised.value).startswith(f"{label}: {said}")
+    assert local_ims.total_calls() == 0
 
 
 def test_delete_removes_the_template_and_tolerates_one_already_gone(
