@@ -60,6 +60,15 @@ class Job:
 
 
 @dataclass(frozen=True)
+class JobEvent:
+    """A job's status from ``time`` (API time) on; ``gave_up``: the recorder stopped for good."""
+
+    time: str
+    status: str
+    gave_up: bool
+
+
+@dataclass(frozen=True)
 class RecordFile:
     record_id: str
     job_id: str

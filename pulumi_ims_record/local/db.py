@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pulumi_ims_record.local._records import Job, Page, RecordFile, Template, TemplateFormat
+from pulumi_ims_record.local._records import Job, JobEvent, Page, RecordFile, Template, TemplateFormat
 
 DATABASE_FILE_NAME = "ims.sqlite3"
 
@@ -65,6 +65,14 @@ CREATE TABLE IF NOT EXISTS files (
     UNIQUE (job_id, format, object_key)
 );
 CREATE INDEX IF NOT EXISTS files_by_job ON files (job_id);
+CREATE TABLE IF NOT EXISTS job_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL,
+    time TEXT NOT NULL,
+    status TEXT NOT NULL,
+    gave_up INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS job_events_by_job ON job_events (job_id);
 """
 
 
@@ -260,6 +268,13 @@ class Database:
         with self._transaction() as conn:
             return conn.execute("DELETE FROM templates WHERE template_id = ?", (template_id,)).rowcount > 0
 
+    def every_template(self) -> list[Template]:
+        return [_template_from_row(r) for r in self._query("SELECT * FROM templates ORDER BY seq")]
+
+    def every_job(self) -> list[Job]:
+        """Newest first (the console's order)."""
+        return [_job_from_row(r) for r in self._query("SELECT * FROM jobs ORDER BY seq DESC")]
+
     def list_templates(
         self,
         *,
@@ -307,13 +322,29 @@ class Database:
                     int(job.gave_up),
                 ),
             )
+            self._add_event(conn, job.job_id, job.create_time, job.status, job.gave_up)
+
+    @staticmethod
+    def _add_event(conn: sqlite3.Connection, job_id: str, time: str, status: str, gave_up: bool) -> None:
+        conn.execute(
+            "INSERT INTO job_events (job_id, time, status, gave_up) VALUES (?, ?, ?, ?)",
+            (job_id, time, status, int(gave_up)),
+        )
+
+    def job_events(self, job_id: str) -> list[JobEvent]:
+        """The job's status changes, oldest first: its submission, then each change the recorder reported."""
+        rows = self._query("SELECT * FROM job_events WHERE job_id = ? ORDER BY seq", (job_id,))
+        return [JobEvent(row["time"], row["status"], bool(row["gave_up"])) for row in rows]
 
     def get_job(self, job_id: str) -> Job | None:
         rows = self._query("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
         return _job_from_row(rows[0]) if rows else None
 
-    def set_job_status(self, job_id: str, status: str, *, gave_up: bool = False) -> tuple[Job, bool] | None:
-        """Store a status; returns ``(job, changed)`` or None for an unknown job; giving up is final."""
+    def set_job_status(
+        self, job_id: str, status: str, *, at: str, gave_up: bool = False
+    ) -> tuple[Job, bool] | None:
+        """Store a status reported ``at`` (API time); returns ``(job, changed)`` or None for an unknown job;
+        giving up is final. A change is also kept as an event of the job."""
         with self._transaction() as conn:
             row = conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
             if row is None:
@@ -326,11 +357,13 @@ class Database:
                 conn.execute(
                     "UPDATE jobs SET status = ?, gave_up = ? WHERE job_id = ?", (status, int(gave_up), job_id)
                 )
+                self._add_event(conn, job_id, at, status, gave_up)
             updated = _job_from_row(conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone())
             return updated, changed
 
     def delete_job(self, job_id: str) -> bool:
         with self._transaction() as conn:
+            conn.execute("DELETE FROM job_events WHERE job_id = ?", (job_id,))
             return conn.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,)).rowcount > 0
 
     def jobs_to_resume(self) -> list[Job]:

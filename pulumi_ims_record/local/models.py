@@ -657,12 +657,12 @@ class Backend:
         if status not in (STATUS_STARTED, STATUS_PAUSED):
             logger.warning("recorder reported unknown status %r for job %s", status, job_id)
             return
-        outcome = self.db.set_job_status(job_id, status)
+        outcome = self.db.set_job_status(job_id, status, at=format_time(self.clock()))
         if outcome is not None and outcome[1]:
             self._notify_status(outcome[0])
 
     def on_gave_up(self, job_id: str) -> None:
-        outcome = self.db.set_job_status(job_id, STATUS_PAUSED, gave_up=True)
+        outcome = self.db.set_job_status(job_id, STATUS_PAUSED, at=format_time(self.clock()), gave_up=True)
         if outcome is not None and outcome[1]:
             self._notify_status(outcome[0])
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import ipaddress
 import json
 import logging
 import mimetypes
@@ -33,7 +34,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pulumi_ims_record.api import API_VERSION
 from pulumi_ims_record.api.fields import Answer, CommonParameters
-from pulumi_ims_record.local import storage
+from pulumi_ims_record.local import console, storage
 from pulumi_ims_record.local._body import read_request_body
 from pulumi_ims_record.local._datalock import DataDirectoryLock
 from pulumi_ims_record.local._operations import OPERATIONS, Params, render_error, render_file
@@ -369,7 +370,8 @@ def _parse_pairs(text: str, what: str) -> list[tuple[str, str]]:
 
 
 class ApiHandler(_JsonHandler):
-    """``/`` is the ICE API (any of the ten actions); ``/_buckets/<bucket>/<key>`` serves recorded files."""
+    """``/`` is the ICE API (any of the ten actions); ``/_buckets/<bucket>/<key>`` serves recorded files;
+    ``/_console/`` is the read-only web console (and where a browser at ``/`` is sent)."""
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -398,11 +400,44 @@ class ApiHandler(_JsonHandler):
             self._dispatch()
 
     def _dispatch(self) -> None:
-        path = urlsplit(self.path).path
-        if path.startswith("/_buckets/") and self.command in ("GET", "HEAD"):
+        parts = urlsplit(self.path)
+        path, reading = parts.path, self.command in ("GET", "HEAD")
+        if path.startswith("/_buckets/") and reading:
             self._serve_bucket_file(path)
+        elif (path == console.PREFIX or path.startswith(f"{console.PREFIX}/")) and reading:
+            self._serve_console(path)
+        elif path == "/" and reading and not parts.query and "x-acs-action" not in self.headers:
+            # A browser at the endpoint (no API call in it): the console.
+            self._send_plain(302, b"", {"Location": f"{console.PREFIX}/"})
         else:
             self._serve_api(path)
+
+    # --- console --------------------------------------------------------------------------------------------
+
+    def _send_plain(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _serve_console(self, path: str) -> None:
+        """The read-only console, to loopback clients only (like the admin API: it has no credentials)."""
+        if not ipaddress.ip_address(self.client_address[0]).is_loopback:
+            body = b"The local IMS console is served to loopback clients only.\n"
+            self._send_plain(403, body, {"Content-Type": "text/plain; charset=utf-8"})
+            return
+        if path == console.STATE_PATH:
+            self.send_json(200, console.state(self.server.ims.backend), console.SECURITY_HEADERS)
+            return
+        found = console.asset(path)
+        if found is None:
+            self._send_plain(404, b"No such console page.\n", {"Content-Type": "text/plain; charset=utf-8"})
+            return
+        body, content_type = found
+        self._send_plain(200, body, {"Content-Type": content_type, **console.SECURITY_HEADERS})
 
     # --- API ------------------------------------------------------------------------------------------------
 

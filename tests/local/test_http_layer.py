@@ -439,7 +439,8 @@ def test_host_id_and_record_url_follow_the_host_header(server: RunningIms) -> No
     )
     for host, host_id in ((mapped, mapped), ("evil/../x y", f"127.0.0.1:{server.port}")):
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-        connection.request("GET", "/", headers={"Host": host})  # unsigned: an error answer
+        # Unsigned: an error answer (a bare GET / is a browser, sent to the console).
+        connection.request("GET", "/?Action=ListLiveRecordJobs", headers={"Host": host})
         error = json.loads(connection.getresponse().read())
         connection.close()
         assert error["HostId"] == host_id

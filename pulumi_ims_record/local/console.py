@@ -1,0 +1,153 @@
+"""The local IMS console: a read-only web page over the same state the API serves.
+
+``/_console/`` is a static page (HTML, JS and CSS from this package, the HLS player vendored from npm: no
+network needed) that reads ``/_console/api/state`` and plays recordings from ``/_buckets/``. It is served to
+loopback clients only, like the admin API, and changes nothing. Everything the page shows comes from the
+JSON as data; the page puts it in the DOM as text, never as markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from pulumi_ims_record.local import storage
+from pulumi_ims_record.local._bucket_files import playlist_segment_keys
+from pulumi_ims_record.local._records import Job, RecordFile, Template
+from pulumi_ims_record.local.models import Backend
+
+PREFIX = "/_console"
+STATE_PATH = f"{PREFIX}/api/state"
+STATIC_DIR = Path(__file__).with_name("console")
+
+
+@dataclass(frozen=True)
+class Asset:
+    file: str
+    content_type: str
+
+
+# Every file the console serves, by URL path: a fixed table, so no request path ever reaches the filesystem.
+ASSETS: dict[str, Asset] = {
+    f"{PREFIX}/": Asset("index.html", "text/html; charset=utf-8"),
+    f"{PREFIX}/console.js": Asset("console.js", "text/javascript; charset=utf-8"),
+    f"{PREFIX}/console.css": Asset("console.css", "text/css; charset=utf-8"),
+    f"{PREFIX}/vendor/hls.light.min.js": Asset("vendor/hls.light.min.js", "text/javascript; charset=utf-8"),
+    f"{PREFIX}/vendor/hls.js.LICENSE": Asset("vendor/hls.js.LICENSE", "text/plain; charset=utf-8"),
+}
+
+SECURITY_HEADERS = {
+    # Scripts and styles from this server only (no inline script: a name that slipped into markup could not
+    # run); media from this server and the player's blob: URLs.
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def asset(path: str) -> tuple[bytes, str] | None:
+    """The body and content type of a console file, or None when ``path`` is not one."""
+    found = ASSETS.get(f"{PREFIX}/" if path == PREFIX else path)
+    if found is None:
+        return None
+    return (STATIC_DIR / found.file).read_bytes(), found.content_type
+
+
+def masked_url(url: str) -> str:
+    """A stream URL without what may be a credential: user info and the query (stream tokens) are masked."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    if parts.username or parts.password:
+        host = f"…@{host}"
+    return urlunsplit((parts.scheme, host, parts.path, "…" if parts.query else "", ""))
+
+
+def file_url(bucket: str, object_key: str) -> str:
+    return f"/_buckets/{quote(bucket, safe='')}/{quote(object_key, safe='/')}"
+
+
+def _size(bucket_dir: Path, record: RecordFile) -> int | None:
+    """Bytes of the file, a playlist with its slices; None when it is gone (deleted outside the API)."""
+    keys = [record.object_key]
+    if record.format == "m3u8":
+        keys += playlist_segment_keys(bucket_dir, record.object_key)
+    total = 0
+    for key in keys:
+        try:
+            total += storage.safe_object_path(bucket_dir, key).stat().st_size
+        except (OSError, storage.UnsafeObjectKeyError):
+            if key == record.object_key:
+                return None
+    return total
+
+
+def _template(template: Template) -> dict[str, Any]:
+    return {
+        "id": template.template_id,
+        "name": template.name,
+        "type": template.type,
+        "createTime": template.create_time,
+        "lastModified": template.last_modified,
+        "formats": [
+            {
+                "format": entry.format,
+                "ossObjectPrefix": entry.oss_object_prefix,
+                "sliceOssObjectPrefix": entry.slice_oss_object_prefix,
+                "sliceDuration": entry.slice_duration,
+                "cycleDuration": entry.cycle_duration,
+            }
+            for entry in template.formats
+        ],
+    }
+
+
+def _job(backend: Backend, job: Job) -> dict[str, Any]:
+    bucket_dir = backend.bucket_dir(job.bucket)
+    return {
+        "id": job.job_id,
+        "name": job.name,
+        "status": job.status,
+        "gaveUp": job.gave_up,
+        "stream": masked_url(job.stream_url),
+        "bucket": job.bucket,
+        "endpoint": job.endpoint,
+        "templateId": job.template_id,
+        "templateName": job.template_name,
+        "createTime": job.create_time,
+        "events": [
+            {"time": event.time, "status": event.status, "gaveUp": event.gave_up}
+            for event in backend.db.job_events(job.job_id)
+        ],
+        "files": [
+            {
+                "recordId": record.record_id,
+                "format": record.format,
+                "objectKey": record.object_key,
+                "url": file_url(record.bucket, record.object_key),
+                "size": _size(bucket_dir, record),
+                "duration": record.duration,
+                "width": record.width,
+                "height": record.height,
+                "startTime": record.start_time,
+                "endTime": record.end_time,
+            }
+            for record in backend.db.files_of_job(job.job_id)
+        ],
+    }
+
+
+def state(backend: Backend) -> dict[str, Any]:
+    """Everything the page shows: templates, then jobs (newest first) with their events and files."""
+    return {
+        "templates": [_template(template) for template in backend.db.every_template()],
+        "jobs": [_job(backend, job) for job in backend.db.every_job()],
+    }

@@ -1,0 +1,126 @@
+"""The local IMS console over HTTP: where it is, what it serves, what it shows (as data), what it refuses."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+from alibabacloud_ice20201109 import models as m
+
+from pulumi_ims_record.local import console
+from pulumi_ims_record.local.recorder import RecordedFile
+
+from .conftest import RunningIms, sdk_client
+
+HOSTILE_NAME = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def submit(server: RunningIms, name: str, url: str) -> str:
+    answer = sdk_client(server.port).submit_live_record_job(
+        m.SubmitLiveRecordJobRequest(
+            name=name,
+            stream_input=m.SubmitLiveRecordJobRequestStreamInput(type="rtmp", url=url),
+            record_output=m.SubmitLiveRecordJobRequestRecordOutput(type="oss", bucket="console-bucket"),
+            template_id="ims-system-m3u8",
+        )
+    )
+    return str(answer.body.job_id)
+
+
+def client(server: RunningIms) -> httpx.Client:
+    return httpx.Client(base_url=server.ims.endpoint, timeout=10.0)
+
+
+def test_a_browser_at_the_endpoint_is_sent_to_the_console(server: RunningIms) -> None:
+    with client(server) as http:
+        answer = http.get("/")
+        assert (answer.status_code, answer.headers["location"]) == (302, "/_console/")
+        page = http.get("/_console/")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "<title>Local IMS console</title>" in page.text
+        # The page loads scripts from this server only and no inline script can run.
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "unsafe-inline" not in policy
+        assert page.headers["x-content-type-options"] == "nosniff"
+        for src in re.findall(r'(?:src|href)="([^"]+)"', page.text):
+            assert src.startswith("/_console/"), src  # nothing from a CDN: it works offline
+            assert http.get(src).status_code == 200, src
+        # An API call at / is still the API (a signed one is tested everywhere else).
+        unsigned = http.get("/", params={"Action": "ListLiveRecordJobs"})
+        assert unsigned.status_code >= 400 and "Code" in unsigned.json()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/_console/../ims.sqlite3", "/_console/%2e%2e/ims.sqlite3", "/_console/vendor/../../server.log",
+     "/_console/index.html/", "/_console/console.js.map", "/_console//etc/passwd"],
+)  # fmt: skip
+def test_the_console_serves_its_own_files_and_nothing_else(server: RunningIms, path: str) -> None:
+    with client(server) as http:
+        answer = http.get(path)
+    assert answer.status_code == 404, (path, answer.text[:200])
+    assert not answer.content.startswith(b"SQLite format")
+
+
+def test_the_state_shows_jobs_as_data_masks_stream_tokens_and_keeps_the_timeline(server: RunningIms) -> None:
+    job_id = submit(server, HOSTILE_NAME, "rtmp://user:pw@127.0.0.1:1935/live/cam?token=s3cret")
+    server.backend.on_status(job_id, "started")
+    key = "record/cam/0_2030-05-01-12-00-00_2030-05-01-12-01-00"
+    bucket = server.backend.bucket_dir("console-bucket")
+    (bucket / key).parent.mkdir(parents=True)
+    (bucket / f"{key}.m3u8").write_text("#EXTM3U\n#EXTINF:6.0,\nslice%3A1.ts\n#EXT-X-ENDLIST\n")
+    (bucket / "record/cam/slice:1.ts").write_bytes(b"\0" * 1000)
+    start = datetime(2030, 5, 1, 12, 0, tzinfo=timezone.utc)
+    server.backend.on_file(
+        RecordedFile(job_id, "m3u8", f"{key}.m3u8", start, start + timedelta(seconds=60), 6.0, 640, 360)
+    )
+
+    with client(server) as http:
+        answer = http.get("/_console/api/state")
+    assert answer.status_code == 200 and "default-src 'none'" in answer.headers["content-security-policy"]
+    assert "s3cret" not in answer.text and "pw" not in answer.text
+    [job] = answer.json()["jobs"]
+    assert job["name"] == HOSTILE_NAME  # data, shown as text by the page
+    assert job["stream"] == "rtmp://…@127.0.0.1:1935/live/cam?…"
+    assert [event["status"] for event in job["events"]] == ["initial", "started"]
+    [file] = job["files"]
+    playlist_size = (bucket / f"{key}.m3u8").stat().st_size
+    assert file["url"] == f"/_buckets/console-bucket/{key}.m3u8"
+    assert (file["size"], file["duration"], file["width"]) == (playlist_size + 1000, 6.0, 640)
+    templates = {template["id"]: template for template in answer.json()["templates"]}
+    assert templates["ims-system-m3u8"]["type"] == "system"
+
+
+def test_a_file_deleted_outside_the_api_shows_as_gone(server: RunningIms) -> None:
+    job_id = submit(server, "gone", "rtmp://127.0.0.1:1935/live/gone")
+    start = datetime(2030, 5, 1, 12, 0, tzinfo=timezone.utc)
+    server.backend.on_file(RecordedFile(job_id, "mp4", "record/gone.mp4", start, start, 1.0, 640, 360))
+    with client(server) as http:
+        [job] = http.get("/_console/api/state").json()["jobs"]
+    assert job["files"][0]["size"] is None
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("rtmp://127.0.0.1:1935/live/a", "rtmp://127.0.0.1:1935/live/a"),
+        ("rtmp://h/live/a?auth_key=1-0-0-abc", "rtmp://h/live/a?…"),
+        ("rtmp://u:p@h:19350/app/s", "rtmp://…@h:19350/app/s"),
+    ],
+)
+def test_masked_stream_urls(url: str, shown: str) -> None:
+    assert console.masked_url(url) == shown
+
+
+def test_the_vendored_player_is_the_npm_release_the_manifest_names() -> None:
+    manifest = (console.STATIC_DIR / "vendor" / "README.md").read_text()
+    for name, digest in re.findall(r"\| `([^`]+)` \| npm [^|]+\| `([0-9a-f]{64})` \|", manifest):
+        assert hashlib.sha256((console.STATIC_DIR / "vendor" / name).read_bytes()).hexdigest() == digest, name
+    assert {"hls.light.min.js", "hls.js.LICENSE"} <= {
+        path.name for path in Path(console.STATIC_DIR / "vendor").iterdir()
+    }
+    assert len(re.findall(r"\| `([^`]+)` \| npm ", manifest)) == 2
