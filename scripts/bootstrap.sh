@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bootstrap everything `./run demo` and `./run test` need. Idempotent: a second run only checks and takes about a
 # second. Steps:
-#   1. system packages the local IMS records with (ffmpeg, ffprobe, nginx + its RTMP module), via apt when root;
+#   1. system packages the local IMS records with (ffmpeg, ffprobe, nginx + its RTMP module) and the browser the
+#      console's test drives (Debian's chromium), via apt when root;
 #   2. .venv with this package (editable) and its dev extra, reinstalled when pyproject.toml changes;
 #   3. the Pulumi CLI: a `pulumi` on PATH at least as new as the pinned version, else built from tools/pulumi-cli;
 #   3b. the Pulumi YAML language host, built from tools/pulumi-yaml with the CLI's Go caches;
@@ -42,6 +43,14 @@ missing_packages=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing_packages+=(ffmpeg)
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing_packages+=(nginx)
 [[ -e "$RTMP_MODULE" ]] || missing_packages+=(libnginx-mod-rtmp)
+# The console's browser test needs it; nothing else does, so without root it is only said to be missing.
+if ! command -v chromium >/dev/null; then
+    if is_root && command -v apt-get >/dev/null; then
+        missing_packages+=(chromium)
+    else
+        step "chromium is missing: the console's browser test will be skipped (sudo apt-get install chromium)"
+    fi
+fi
 if ((${#missing_packages[@]})); then
     if is_root && command -v apt-get >/dev/null; then
         step "installing system packages: ${missing_packages[*]} (apt-get, log: $LOGS/apt.log)"

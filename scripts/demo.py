@@ -2,8 +2,9 @@
 
 Starts the local IMS and a test RTMP stream on the ports the `local` stack names (Pulumi.local.yaml),
 runs `pulumi up` of the root project against them, waits for the first file recorded in this run, prints
-where it is and how to play it, then keeps recording until Ctrl-C. With `--yaml` the project is
-examples/yaml-quickstart instead: the same recording declared in Pulumi YAML through the native package.
+where it is, how to play it and its page in the local IMS console, then keeps recording until Ctrl-C. With
+`--yaml` the project is examples/yaml-quickstart instead: the same recording declared in Pulumi YAML through
+the native package.
 
 On exit it stops the local IMS (which closes the open recording so it stays playable) and the stream. The
 stack and the local IMS data stay under .state/, consistent with each other, so the next run is an update
@@ -317,6 +318,8 @@ def main(argv: list[str]) -> int:
             say(f"first recording: {recorded.format}, {recorded.duration:.1f} s, from {recorded.start_time}")
             print(f"    file:  {where.ims_data / 'buckets' / stack.bucket / key}")
             print(f"    play:  {play_url}   (e.g. ffplay '{play_url}')")
+            console_url = f"{ready['endpoint']}/_console/#job-{job_id}"
+            print(f"    watch: {console_url}   (the local IMS console, in a browser)")
             print(f"    probe: {ffprobe_summary(play_url)}")
             print()
             if not args.once:

@@ -126,6 +126,10 @@ async function refresh() {
     document.getElementById("jobs-empty").hidden = state.jobs.length > 0;
     document.querySelector("#templates tbody").replaceChildren(...state.templates.map(templateRow));
     document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+    if (!document.body.dataset.loaded && location.hash.startsWith("#job-")) {
+      // A link to one job (./run demo prints one): show it once the page has it.
+      document.getElementById(decodeURIComponent(location.hash.slice(1)))?.scrollIntoView();
+    }
     document.body.dataset.loaded = "true";
   } catch (error) {
     document.getElementById("updated").textContent = `cannot reach the local IMS (${error.message})`;
