@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 from pulumi_ims_record.local.storage import atomic_write_bytes
 
 STATE_VERSION = 1
+STATE_FILE_NAME = "state.json"
 MAX_REMEMBERED_KEYS = 10_000
 
 log = logging.getLogger("pulumi_ims_record.local.recorder")
@@ -155,3 +158,34 @@ class JobState:
             formats=formats,
             emitted=[str(key) for key in document["emitted"]],
         )
+
+
+def render_playlist(slices: Sequence[Slice], uri: Callable[[Slice], str], *, live: bool = False) -> str:
+    """An HLS playlist of ``slices`` (at least one): a closed cycle's VOD playlist, or with ``live`` the open
+    cycle so far (an EVENT playlist without an end, which players poll for the slices that follow)."""
+    target = max(1, math.ceil(max(item.duration for item in slices)))
+    lines = [
+        "#EXTM3U",
+        "#EXT-X-VERSION:3",
+        f"#EXT-X-PLAYLIST-TYPE:{'EVENT' if live else 'VOD'}",
+        f"#EXT-X-TARGETDURATION:{target}",
+        f"#EXT-X-MEDIA-SEQUENCE:{slices[0].sequence}",
+    ]
+    previous_run = slices[0].run
+    for item in slices:
+        if item.run != previous_run:
+            lines.append("#EXT-X-DISCONTINUITY")  # a new ffmpeg run: timestamps restart
+            previous_run = item.run
+        lines += [f"#EXTINF:{item.duration:.3f},", uri(item)]
+    if not live:
+        lines.append("#EXT-X-ENDLIST")
+    return "\n".join(lines) + "\n"
+
+
+def open_cycle_slices(work_dir: Path, job_id: str, formats: list[str]) -> list[Slice]:
+    """The slices already in the bucket of the job's first m3u8 format's open cycle, as the recorder last
+    saved them (a reader's view: the file is replaced atomically, never half written)."""
+    if not (work_dir / STATE_FILE_NAME).exists():
+        return []
+    state = JobState.load(work_dir / STATE_FILE_NAME, job_id, formats)
+    return next((list(item.slices) for item in state.formats if item.format == "m3u8"), [])

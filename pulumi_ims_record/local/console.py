@@ -1,7 +1,8 @@
 """The local IMS console: a read-only web page over the same state the API serves.
 
 ``/_console/`` is a static page (HTML, JS and CSS from this package, the HLS player vendored from npm: no
-network needed) that reads ``/_console/api/state`` and plays recordings from ``/_buckets/``. It is served to
+network needed) that reads ``/_console/api/state`` and plays recordings from ``/_buckets/``, and a recording
+job's open cycle from ``/_console/live/<JobId>.m3u8`` (its slices so far, growing). It is served to
 loopback clients only, like the admin API, and changes nothing. Everything the page shows comes from the
 JSON as data; the page puts it in the DOM as text, never as markup.
 """
@@ -15,11 +16,15 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from pulumi_ims_record.local import storage
 from pulumi_ims_record.local._bucket_files import playlist_segment_keys
+from pulumi_ims_record.local._rec_state import Slice, open_cycle_slices, render_playlist
 from pulumi_ims_record.local._records import Job, RecordFile, Template
 from pulumi_ims_record.local.models import Backend
 
 PREFIX = "/_console"
 STATE_PATH = f"{PREFIX}/api/state"
+LIVE_PREFIX = f"{PREFIX}/live/"
+LIVE_SUFFIX = ".m3u8"
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 STATIC_DIR = Path(__file__).with_name("console")
 
 
@@ -110,8 +115,27 @@ def _template(template: Template) -> dict[str, Any]:
     }
 
 
+def _open_slices(backend: Backend, job: Job) -> list[Slice]:
+    """What is recorded of the job's open HLS cycle so far (nothing once the job gave up)."""
+    if job.gave_up:
+        return []
+    formats = [entry.format for entry in job.template_snapshot.formats]
+    return open_cycle_slices(backend.work_dir(job.job_id), job.job_id, formats)
+
+
+def live_playlist(backend: Backend, job_id: str) -> str | None:
+    """The open cycle of a recording job as a live (EVENT) playlist of its slices in the bucket, which the
+    player polls as it grows; None for an unknown job or one with nothing recorded in its open cycle."""
+    job = backend.db.get_job(job_id)
+    slices = _open_slices(backend, job) if job is not None else []
+    if job is None or not slices:
+        return None
+    return render_playlist(slices, lambda item: file_url(job.bucket, item.key), live=True)
+
+
 def _job(backend: Backend, job: Job) -> dict[str, Any]:
     bucket_dir = backend.bucket_dir(job.bucket)
+    open_slices = _open_slices(backend, job)
     return {
         "id": job.job_id,
         "name": job.name,
@@ -123,6 +147,15 @@ def _job(backend: Backend, job: Job) -> dict[str, Any]:
         "templateId": job.template_id,
         "templateName": job.template_name,
         "createTime": job.create_time,
+        "live": (
+            {
+                "url": f"{LIVE_PREFIX}{quote(job.job_id, safe='')}{LIVE_SUFFIX}",
+                "slices": len(open_slices),
+                "seconds": sum(item.duration for item in open_slices),
+            }
+            if open_slices
+            else None
+        ),
         "events": [
             {"time": event.time, "status": event.status, "gaveUp": event.gave_up}
             for event in backend.db.job_events(job.job_id)

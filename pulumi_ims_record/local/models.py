@@ -396,12 +396,16 @@ class Backend:
         """The file's playback URL on this server; ``base_url`` is how the asking client reached it."""
         return f"{base_url or self.public_base_url}/_buckets/{bucket}/{object_key}"
 
+    def work_dir(self, job_id: str) -> Path:
+        """The recorder's private directory of a job (its progress file, segments)."""
+        return self.data_dir / "work" / job_id
+
     def recording_spec(self, job: Job) -> RecordingSpec:
         return RecordingSpec(
             job_id=job.job_id,
             stream_url=job.stream_url,
             bucket_dir=self.bucket_dir(job.bucket),
-            work_dir=self.data_dir / "work" / job.job_id,
+            work_dir=self.work_dir(job.job_id),
             formats=format_specs(job.template_snapshot),
         )
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import posixpath
 import shutil
@@ -40,7 +39,16 @@ from typing import IO, Protocol
 
 from pulumi_ims_record.api import rules
 from pulumi_ims_record.local import media, storage
-from pulumi_ims_record.local._rec_state import FormatState, JobState, PendingFile, RunState, Segment, Slice
+from pulumi_ims_record.local._rec_state import (
+    STATE_FILE_NAME,
+    FormatState,
+    JobState,
+    PendingFile,
+    RunState,
+    Segment,
+    Slice,
+    render_playlist,
+)
 
 log = logging.getLogger("pulumi_ims_record.local.recorder")
 
@@ -235,7 +243,7 @@ class _JobSupervisor(threading.Thread):
         self.segment_seconds = segment_seconds(spec.formats)
         self.segments_dir = spec.work_dir / "segments"
         self.output_dir = spec.work_dir / "output"
-        self.state_path = spec.work_dir / "state.json"
+        self.state_path = spec.work_dir / STATE_FILE_NAME
         self.state = JobState(job_id=spec.job_id)
         self._stop_requested = threading.Event()
         self._progress_lock = threading.Lock()
@@ -641,23 +649,9 @@ def _playable(path: Path) -> bool:
 def _playlist(playlist_key: str, slices: list[Slice]) -> str:
     """A VOD playlist whose slice URIs are relative to the playlist, so it plays from any bucket URL."""
     directory = posixpath.dirname(playlist_key) or "."
-    target = max(1, math.ceil(max(item.duration for item in slices)))
-    lines = [
-        "#EXTM3U",
-        "#EXT-X-VERSION:3",
-        "#EXT-X-PLAYLIST-TYPE:VOD",
-        f"#EXT-X-TARGETDURATION:{target}",
-        f"#EXT-X-MEDIA-SEQUENCE:{slices[0].sequence}",
-    ]
-    previous_run = slices[0].run
-    for item in slices:
-        if item.run != previous_run:
-            lines.append("#EXT-X-DISCONTINUITY")  # a new ffmpeg run: timestamps restart
-            previous_run = item.run
-        relative = posixpath.relpath(item.key, directory)
-        lines += [f"#EXTINF:{item.duration:.3f},", urllib.parse.quote(relative, safe="/-_.~")]
-    lines.append("#EXT-X-ENDLIST")
-    return "\n".join(lines) + "\n"
+    return render_playlist(
+        slices, lambda item: urllib.parse.quote(posixpath.relpath(item.key, directory), safe="/-_.~")
+    )
 
 
 def _stop_ffmpeg(process: subprocess.Popen[bytes]) -> None:

@@ -432,6 +432,16 @@ class ApiHandler(_JsonHandler):
         if path == console.STATE_PATH:
             self.send_json(200, console.state(self.server.ims.backend), console.SECURITY_HEADERS)
             return
+        if path.startswith(console.LIVE_PREFIX) and path.endswith(console.LIVE_SUFFIX):
+            job_id = unquote(path[len(console.LIVE_PREFIX) : -len(console.LIVE_SUFFIX)])
+            playlist = console.live_playlist(self.server.ims.backend, job_id)
+            if playlist is None:
+                body = b"No open cycle with recorded slices for this job.\n"
+                self._send_plain(404, body, {"Content-Type": "text/plain; charset=utf-8"})
+                return
+            headers = {"Content-Type": console.PLAYLIST_TYPE, **console.SECURITY_HEADERS}
+            self._send_plain(200, playlist.encode(), headers)
+            return
         found = console.asset(path)
         if found is None:
             self._send_plain(404, b"No such console page.\n", {"Content-Type": "text/plain; charset=utf-8"})

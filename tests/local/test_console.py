@@ -13,6 +13,7 @@ import pytest
 from alibabacloud_ice20201109 import models as m
 
 from pulumi_ims_record.local import console
+from pulumi_ims_record.local._rec_state import STATE_FILE_NAME, FormatState, JobState, Slice
 from pulumi_ims_record.local.recorder import RecordedFile
 
 from .conftest import RunningIms, sdk_client, start_in_process
@@ -155,3 +156,40 @@ def test_the_console_is_refused_to_clients_that_are_not_loopback(tmp_path: Path)
             assert local.get("/_console/api/state").status_code == 200
     finally:
         running.ims.stop()
+
+
+def test_a_recording_jobs_open_cycle_is_a_growing_live_playlist(server: RunningIms) -> None:
+    job_id = submit(server, "live", "rtmp://127.0.0.1:1935/live/live")
+    with client(server) as http:
+        [job] = http.get("/_console/api/state").json()["jobs"]
+        assert job["live"] is None  # nothing recorded yet
+        assert http.get(f"/_console/live/{job_id}.m3u8").status_code == 404
+
+        # What the recorder saves while a cycle is open: the slices already in the bucket.
+        slices = [Slice("record/live/1:0.ts", 5.0, 0, 0), Slice("record/live/1:1.ts", 4.2, 1, 1)]
+        work_dir = server.backend.work_dir(job_id)
+        work_dir.mkdir(parents=True)
+        state = JobState(job_id=job_id, formats=[FormatState(format="m3u8", slices=slices)])
+        state.save(work_dir / STATE_FILE_NAME)
+
+        [job] = http.get("/_console/api/state").json()["jobs"]
+        assert job["live"] == {"url": f"/_console/live/{job_id}.m3u8", "slices": 2, "seconds": 9.2}
+        live = http.get(job["live"]["url"])
+        assert live.status_code == 200 and live.headers["content-type"] == "application/vnd.apple.mpegurl"
+        assert live.text.splitlines() == [
+            "#EXTM3U",
+            "#EXT-X-VERSION:3",
+            "#EXT-X-PLAYLIST-TYPE:EVENT",
+            "#EXT-X-TARGETDURATION:5",
+            "#EXT-X-MEDIA-SEQUENCE:0",
+            "#EXTINF:5.000,",
+            "/_buckets/console-bucket/record/live/1%3A0.ts",
+            "#EXT-X-DISCONTINUITY",
+            "#EXTINF:4.200,",
+            "/_buckets/console-bucket/record/live/1%3A1.ts",
+        ]  # no #EXT-X-ENDLIST: the player polls for more
+
+        server.backend.on_gave_up(job_id)  # the recording is over: nothing live any more
+        assert http.get("/_console/api/state").json()["jobs"][0]["live"] is None
+        assert http.get(f"/_console/live/{job_id}.m3u8").status_code == 404
+        assert http.get("/_console/live/..%2F..%2Fims.sqlite3.m3u8").status_code == 404

@@ -52,6 +52,13 @@ FORMAT = {
     "SliceDuration": 5,
     "CycleDuration": 10,
 }
+LONG_CYCLE = {**FORMAT, "CycleDuration": 600}  # a cycle that stays open: watched live
+PLAYED = "() => { const v = document.getElementById('player'); return v.currentTime > 0.5 || v.error; }"
+PLAYER = (
+    "() => { const v = document.getElementById('player');"
+    " return {time: v.currentTime, error: v.error && v.error.code, width: v.videoWidth,"
+    " hls: !!window.currentHls}; }"
+)
 
 
 @pytest.fixture
@@ -105,6 +112,10 @@ def test_the_console_plays_a_recording_offline_and_shows_hostile_names_as_text(
     ).body.template_id
     job_id = submit(client, "console job", template_id, stream.url)
     hostile_id = submit(client, HOSTILE_NAME, template_id, "rtmp://127.0.0.1:1/live/none?token=s3cret")
+    long_template_id = client.create_live_record_template(
+        m.CreateLiveRecordTemplateRequest(name="console-live", record_format=sdk_record_formats(LONG_CYCLE))
+    ).body.template_id
+    live_id = submit(client, "live job", long_template_id, stream.url)
     wait_until(
         lambda: client.list_live_record_files(m.ListLiveRecordFilesRequest(job_ids=[job_id])).body.files,
         timeout=90,
@@ -120,17 +131,20 @@ def test_the_console_plays_a_recording_offline_and_shows_hostile_names_as_text(
     page.goto(ims.endpoint + "/")  # a browser at the endpoint lands on the console
     page.wait_for_selector("body[data-loaded=true]")
 
+    # The live job's open cycle: its slices so far, as a playlist the player polls.
+    page.locator(f'[data-job-id="{live_id}"] button.live').click()
+    page.wait_for_function(PLAYED, timeout=60_000)
+    state = page.evaluate(PLAYER)
+    assert state["error"] is None and state["width"] == 320 and state["hls"], state  # the vendored player
+
     card = page.locator(f'[data-job-id="{job_id}"]')
     card.locator("button.play").first.click()
-    page.wait_for_function(
-        "() => { const v = document.getElementById('player'); return v.currentTime > 0.5 || v.error; }",
+    page.wait_for_function(  # the recorded file now, not the live cycle
+        f"() => !document.getElementById('player-title').textContent.includes('open cycle') && ({PLAYED})()",
         timeout=60_000,
     )
-    state = page.evaluate(
-        "() => { const v = document.getElementById('player');"
-        " return {time: v.currentTime, error: v.error && v.error.code, width: v.videoWidth}; }"
-    )
-    assert state["error"] is None and state["time"] > 0.5 and state["width"] == 320, state
+    state = page.evaluate(PLAYER)
+    assert state["error"] is None and state["time"] > 0.5 and state["width"] == 320 and state["hls"], state
 
     hostile = page.locator(f'[data-job-id="{hostile_id}"] .job-name')
     assert hostile.text_content() == HOSTILE_NAME  # shown as text

@@ -46,11 +46,15 @@ function play(file, job) {
     window.currentHls = null;
   }
   video.removeAttribute("src");
-  if (file.format === "m3u8" && !video.canPlayType("application/vnd.apple.mpegurl") && window.Hls) {
-    if (!window.Hls.isSupported()) {
-      note.textContent = "This browser cannot play HLS (no Media Source Extensions).";
+  // HLS through the vendored hls.js wherever Media Source Extensions exist (the tested path; Chromium's own
+  // HLS player refuses a live playlist), the browser's own HLS support elsewhere (Safari on iOS).
+  if (file.format === "m3u8" && !(window.Hls && window.Hls.isSupported())) {
+    if (!video.canPlayType("application/vnd.apple.mpegurl")) {
+      note.textContent = "This browser cannot play HLS (no Media Source Extensions, no native HLS).";
       return;
     }
+    video.src = file.url;
+  } else if (file.format === "m3u8") {
     const hls = new window.Hls();
     window.currentHls = hls;
     hls.on(window.Hls.Events.ERROR, (_event, data) => {
@@ -95,6 +99,11 @@ function jobCard(job) {
       el("dt", {}, "Created"), el("dd", {}, job.createTime)),
     el("ul", { class: "timeline" },
       ...job.events.map((event) => el("li", {}, `${event.time} ${event.status}${event.gaveUp ? " (gave up)" : ""}`))));
+  if (job.live) {
+    const live = el("button", { class: "play live", type: "button" }, `Watch live (${seconds(job.live.seconds)} so far)`);
+    live.addEventListener("click", () => play({ url: job.live.url, format: "m3u8", objectKey: "live: the open cycle" }, job));
+    card.append(el("p", {}, live));
+  }
   if (job.files.length) {
     card.append(el("table", { class: "files" },
       el("thead", {}, el("tr", {}, ...["Format", "Object", "Duration", "Size", "Video", "Recorded", ""].map((h) => el("th", {}, h)))),
