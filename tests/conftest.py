@@ -83,7 +83,9 @@ class LocalIms:
                 parsed: dict[str, Any] = json.loads(ready_file.read_text())
             except (FileNotFoundError, json.JSONDecodeError):
                 return None  # not written yet, or half-written
-            return parsed
+            # Where to look comes from the ready file; whether it serves, from its own health check.
+            health = httpx.get(f"{parsed['endpoint']}/_health", timeout=5.0)
+            return parsed if health.status_code == 200 and health.json()["ready"] is True else None
 
         try:
             info = wait_until(ready, timeout=timeout, message=f"{ready_file} (log: {log_path})")

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from pulumi_ims_record.local._logging import LOG_FORMATS
+from pulumi_ims_record.local._logging import configure as configure_logging
 from pulumi_ims_record.local.auth import AccessKey
 from pulumi_ims_record.local.callbacks import DEFAULT_USER_ID
 from pulumi_ims_record.local.faults import ERROR_KINDS, FaultSettings, FaultSettingsError, parse_action_value
@@ -149,7 +151,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level",
         default=_env("LOG_LEVEL") or "INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="[IMS_LOCAL_LOG_LEVEL] (default INFO)",
+        help="INFO logs one line per API request (action, access key id, status, code, time, RequestId) "
+        "[IMS_LOCAL_LOG_LEVEL] (default INFO)",
+    )
+    add(
+        "--log-format",
+        default=_env("LOG_FORMAT") or "text",
+        choices=LOG_FORMATS,
+        help="text, or json: one object per line, a request's fields at the top level [IMS_LOCAL_LOG_FORMAT] "
+        "(default text)",
     )
     return parser
 
@@ -191,7 +201,7 @@ def _fault_settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         parser.error(str(error))
 
 
-def config_from_args(argv: Sequence[str] | None = None) -> tuple[ServerConfig, Path | None, str]:
+def config_from_args(argv: Sequence[str] | None = None) -> tuple[ServerConfig, Path | None, str, str]:
     parser = build_parser()
     args = parser.parse_args(argv)
     keys = _access_keys(args.access_key or _env_list("ACCESS_KEY"), args.sts or _env_list("STS"), parser)
@@ -207,7 +217,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> tuple[ServerConfig, P
         user_id=args.user_id,
         faults=_fault_settings(args, parser),
     )
-    return config, args.ready_file, args.log_level
+    return config, args.ready_file, args.log_level, args.log_format
 
 
 def _write_ready_file(path: Path, info: dict[str, object]) -> None:
@@ -218,10 +228,8 @@ def _write_ready_file(path: Path, info: dict[str, object]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    config, ready_file, log_level = config_from_args(argv)
-    logging.basicConfig(
-        level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    config, ready_file, log_level, log_format = config_from_args(argv)
+    configure_logging(log_level, log_format)
     stop_requested = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:

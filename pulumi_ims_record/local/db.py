@@ -268,6 +268,14 @@ class Database:
         with self._transaction() as conn:
             return conn.execute("DELETE FROM templates WHERE template_id = ?", (template_id,)).rowcount > 0
 
+    def job_counts(self) -> dict[str, int]:
+        """Jobs by status; those that gave up (paused for good) apart, as ``gave_up``."""
+        counts: dict[str, int] = {}
+        state = "CASE WHEN gave_up THEN 'gave_up' ELSE status END"
+        for row in self._query(f"SELECT {state} AS state, COUNT(*) AS n FROM jobs GROUP BY 1"):
+            counts[row["state"]] = int(row["n"])
+        return counts
+
     def every_template(self) -> list[Template]:
         return [_template_from_row(r) for r in self._query("SELECT * FROM templates ORDER BY seq")]
 

@@ -101,6 +101,8 @@ class RecorderLike(Protocol):
 
     def stop_all(self) -> None: ...
 
+    def is_recording(self, job_id: str) -> bool: ...
+
 
 class EventSink(Protocol):
     """Where job events go (``callbacks.CallbackSender``): never blocks, never raises."""

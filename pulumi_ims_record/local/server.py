@@ -13,6 +13,7 @@ verify the signature; apply the operation; answer JSON."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import ipaddress
 import json
@@ -37,6 +38,7 @@ from pulumi_ims_record.api.fields import Answer, CommonParameters
 from pulumi_ims_record.local import console, storage
 from pulumi_ims_record.local._body import read_request_body
 from pulumi_ims_record.local._datalock import DataDirectoryLock
+from pulumi_ims_record.local._logging import REQUEST_LOGGER
 from pulumi_ims_record.local._operations import OPERATIONS, Params, render_error, render_file
 from pulumi_ims_record.local._records import ACTIONS
 from pulumi_ims_record.local.auth import AccessKey, Authenticator, SignedRequest
@@ -53,11 +55,25 @@ from pulumi_ims_record.local.faults import FaultInjector, FaultSettings, FaultSe
 from pulumi_ims_record.local.models import Backend, RecorderLike
 
 logger = logging.getLogger(__name__)
+request_logger = logging.getLogger(REQUEST_LOGGER)
 
 MAX_QUERY_FIELDS = 5000
 IDLE_CONNECTION_TIMEOUT = 120.0
 DEFAULT_ACCESS_KEY = AccessKey("ims-local-key", "ims-local-secret")
 INVALID_ACTION_STAT = "<invalid>"
+HEALTH_PATH = "/_health"
+
+
+@functools.cache
+def package_version() -> str:
+    """This package's version from its installed metadata (read once: it costs ~40 ms)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("pulumi-ims-record")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
+
 
 CONTENT_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
@@ -232,6 +248,17 @@ def _read_header_block(rfile: Any) -> tuple[list[bytes], tuple[int, str] | None]
         lines.append(line)
 
 
+@dataclass
+class RequestLog:
+    """What the request log says of one request, filled in as the request is understood."""
+
+    started: float  # time.monotonic()
+    target: str  # the API action (``<invalid>`` when there is none), else the path
+    access_key_id: str | None = None  # once the signature checked out; never the secret
+    code: str | None = None  # the API error code of an error answer
+    request_id: str | None = None
+
+
 class _JsonHandler(BaseHTTPRequestHandler):
     """Shared plumbing: JSON answers, quiet logs (never the request line: V2 has credentials in it)."""
 
@@ -247,7 +274,13 @@ class _JsonHandler(BaseHTTPRequestHandler):
     # (HTTP/0.9) would send a bare body, which no client can read.
     default_request_version = "HTTP/1.0"
 
+    request_log: RequestLog | None = None  # the request being answered, for the request log
+
     def parse_request(self) -> bool:
+        self.request_log = None
+        return self._parse_request()
+
+    def _parse_request(self) -> bool:
         """http.server's parsing, made strict the way a front proxy is (RFC 9112): no HTTP/0.9, CRLF line
         ends, ``Name: value`` header lines without folding, one Host. Anything else is a 400 and the
         connection closes, so no two parsers can disagree about where a request ends (request smuggling)."""
@@ -314,6 +347,8 @@ class _JsonHandler(BaseHTTPRequestHandler):
         return host if _USABLE_HOST.fullmatch(host) else self.server.ims.host_id
 
     def send_api_error(self, error: ImsApiError, request_id: str) -> None:
+        if self.request_log is not None:
+            self.request_log.code, self.request_log.request_id = error.code, request_id
         headers = {"x-acs-request-id": request_id, **error.headers}
         self.send_json(
             error.status,
@@ -371,7 +406,8 @@ def _parse_pairs(text: str, what: str) -> list[tuple[str, str]]:
 
 class ApiHandler(_JsonHandler):
     """``/`` is the ICE API (any of the ten actions); ``/_buckets/<bucket>/<key>`` serves recorded files;
-    ``/_console/`` is the read-only web console (and where a browser at ``/`` is sent)."""
+    ``/_console/`` is the read-only web console (and where a browser at ``/`` is sent); ``/_health`` says
+    whether the server is ready (and, to loopback clients, what it holds)."""
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -399,13 +435,36 @@ class ApiHandler(_JsonHandler):
         else:
             self._dispatch()
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """One INFO line per answer: what was asked (the API action, or the path), by which access key, the
+        status, the API error code, how long until the answer started, and the RequestId."""
+        entry = self.request_log or RequestLog(time.monotonic(), urlsplit(getattr(self, "path", "")).path)
+        fields = {
+            "method": self.command,
+            "target": entry.target,
+            "accessKeyId": entry.access_key_id,
+            "status": int(code) if str(code).isdigit() else None,
+            "code": entry.code,
+            "ms": round((time.monotonic() - entry.started) * 1000, 1),
+            "requestId": entry.request_id,
+        }
+        request_logger.info(
+            "%s %s %s %s key=%s %.1fms %s",
+            self.command, entry.target, code, entry.code or "-", entry.access_key_id or "-", fields["ms"],
+            entry.request_id or "-", extra={"request": fields},
+        )  # fmt: skip
+
     def _dispatch(self) -> None:
         parts = urlsplit(self.path)
         path, reading = parts.path, self.command in ("GET", "HEAD")
+        self.request_log = RequestLog(time.monotonic(), path)
         if path.startswith("/_buckets/") and reading:
             self._serve_bucket_file(path)
         elif (path == console.PREFIX or path.startswith(f"{console.PREFIX}/")) and reading:
             self._serve_console(path)
+        elif path == HEALTH_PATH and reading:
+            health = self.server.ims.health(details=self._from_loopback())
+            self.send_json(200, health, {"Cache-Control": "no-store"})
         elif path == "/" and reading and not parts.query and "x-acs-action" not in self.headers:
             # A browser at the endpoint (no API call in it): the console.
             self._send_plain(302, b"", {"Location": f"{console.PREFIX}/"})
@@ -423,9 +482,12 @@ class ApiHandler(_JsonHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def _from_loopback(self) -> bool:
+        return ipaddress.ip_address(self.client_address[0]).is_loopback
+
     def _serve_console(self, path: str) -> None:
         """The read-only console, to loopback clients only (like the admin API: it has no credentials)."""
-        if not ipaddress.ip_address(self.client_address[0]).is_loopback:
+        if not self._from_loopback():
             body = b"The local IMS console is served to loopback clients only.\n"
             self._send_plain(403, body, {"Content-Type": "text/plain; charset=utf-8"})
             return
@@ -489,6 +551,8 @@ class ApiHandler(_JsonHandler):
         action, version, route_error = self._route(query)
         stat_key = action if action in ACTIONS else INVALID_ACTION_STAT
         ims.stats.called(stat_key)
+        if self.request_log is not None:
+            self.request_log.target, self.request_log.request_id = stat_key, request_id
         try:
             if query_error is not None:
                 raise query_error
@@ -515,11 +579,13 @@ class ApiHandler(_JsonHandler):
                 return
             if decision.error is not None and not decision.error_after_apply:
                 raise decision.error
-            ims.authenticator.verify(
+            access_key_id = ims.authenticator.verify(
                 SignedRequest(
                     method=self.command, query=query, headers=self.headers_lower(), body=body, form=form
                 )
             )
+            if self.request_log is not None:
+                self.request_log.access_key_id = access_key_id
             result = OPERATIONS[action](
                 ims.backend, Params([*query, *form], base_url=f"http://{self.request_host()}")
             )
@@ -784,6 +850,24 @@ class LocalIms:
     @property
     def buckets_url(self) -> str:
         return f"{self.endpoint}/_buckets/"
+
+    def health(self, *, details: bool) -> dict[str, Any]:
+        """``GET /_health``: ready and version for anyone; with ``details`` (loopback clients) what this
+        server holds and does: data directory, jobs by status, recorders running, disk used, faults on."""
+        ready = self._api is not None and not self._stopped.is_set()
+        answer: dict[str, Any] = {"ready": ready, "version": package_version()}
+        if not details or self._backend is None:
+            return answer
+        backend = self._backend
+        jobs = backend.db.jobs_to_resume()
+        return {
+            **answer,
+            "dataDirectory": str(self.data_dir.resolve()),
+            "jobs": backend.db.job_counts(),
+            "recordersRunning": sum(backend.recorder.is_recording(job.job_id) for job in jobs),
+            "diskUsedBytes": storage.directory_size(self.data_dir),
+            "faultInjection": self.faults.settings != FaultSettings(),
+        }
 
     def ready_info(self) -> dict[str, Any]:
         return {

@@ -234,3 +234,23 @@ def remove_object(bucket_directory: Path, key: str) -> bool:
             break
         parent = parent.parent
     return True
+
+
+def directory_size(directory: Path) -> int:
+    """Bytes in the regular files below ``directory`` (links not followed; a file vanishing meanwhile: 0)."""
+    total = 0
+    pending = [directory]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+            except OSError:
+                continue
+    return total

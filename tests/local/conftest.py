@@ -61,6 +61,10 @@ class FakeRecorder:
         with self.lock:
             self.stop_all_calls += 1
 
+    def is_recording(self, job_id: str) -> bool:
+        with self.lock:
+            return job_id in {spec.job_id for spec in self.started} and job_id not in self.stopped
+
     def started_ids(self) -> list[str]:
         with self.lock:
             return [spec.job_id for spec in self.started]

@@ -93,7 +93,8 @@ def test_options_come_from_the_command_line_or_the_environment(
     monkeypatch.setenv("IMS_LOCAL_DATA_DIR", str(tmp_path / "from-env"))
     monkeypatch.setenv("IMS_LOCAL_ACCESS_KEY", "env-id:env-secret,other:other-secret")
     monkeypatch.setenv("IMS_LOCAL_ERROR_RATE", "SubmitLiveRecordJob=0.5")
-    config, ready_file, log_level = config_from_args(
+    monkeypatch.setenv("IMS_LOCAL_LOG_FORMAT", "json")
+    config, ready_file, log_level, log_format = config_from_args(
         ["--port", "0", "--sts", "sts-id:sts-secret:tok", "--qps", "*=5"]
     )
     assert config.port == 0  # the option wins over the variable
@@ -105,14 +106,15 @@ def test_options_come_from_the_command_line_or_the_environment(
     ]
     assert dict(config.faults.error_rate) == {"SubmitLiveRecordJob": 0.5}
     assert dict(config.faults.qps) == {"*": 5.0}
-    assert (ready_file, log_level) == (None, "INFO")
+    assert (ready_file, log_level, log_format) == (None, "INFO", "json")
 
 
 def test_defaults_and_bad_options(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("IMS_LOCAL_"):
             monkeypatch.delenv(name)
-    config, _, _ = config_from_args([])
+    config, _, _, log_format = config_from_args([])
+    assert log_format == "text"
     assert (config.host, config.port, config.pull_timeout) == ("127.0.0.1", 8787, 180.0)
     assert [(k.access_key_id, k.secret) for k in config.access_keys] == [
         ("ims-local-key", "ims-local-secret")
