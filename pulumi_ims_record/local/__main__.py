@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from pulumi_ims_record.local import _commands as commands
 from pulumi_ims_record.local._logging import LOG_FORMATS
 from pulumi_ims_record.local._logging import configure as configure_logging
 from pulumi_ims_record.local.auth import AccessKey
@@ -28,7 +29,15 @@ IMS_LOCAL_DATA_DIR=/tmp/ims. Repeatable options take several values separated by
 IMS_LOCAL_ACCESS_KEY=id1:secret1,id2:secret2. A command-line option wins over its variable.
 
 Without --access-key or --sts the server accepts the key pair {DEFAULT_ACCESS_KEY.access_key_id} /
-{DEFAULT_ACCESS_KEY.secret}. The admin API (stats, faults, wait) listens on 127.0.0.1 only.
+{DEFAULT_ACCESS_KEY.secret}. The admin API (stats, faults, jobs, reset) listens on 127.0.0.1 only.
+
+Commands for a running server (through its admin API; IMS_LOCAL_ADMIN_URL or IMS_LOCAL_ADMIN_PORT say where
+when it is not next to IMS_LOCAL_PORT or 8787):
+  ims-local jobs                 the jobs: status, recording or not, files
+  ims-local stop JOB_ID ...      end these jobs' recordings (open files are closed and kept)
+  ims-local stop --all           end every recording
+  ims-local reset --yes          delete every job, custom template and recording
+  ims-local health               the server's /_health
 """
 
 
@@ -92,8 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--admin-port",
         type=int,
-        default=int(_env("ADMIN_PORT") or 0),
-        help="admin API port on 127.0.0.1; 0 picks a free one [IMS_LOCAL_ADMIN_PORT] (default 0)",
+        default=int(admin) if (admin := _env("ADMIN_PORT")) else None,
+        help="admin API port on 127.0.0.1; 0 picks a free one [IMS_LOCAL_ADMIN_PORT] (default: the API port "
+        "+ 1, e.g. 8788; a free one when --port is 0)",
     )
     add(
         "--ready-file",
@@ -211,13 +221,18 @@ def config_from_args(argv: Sequence[str] | None = None) -> tuple[ServerConfig, P
         data_dir=args.data_dir,
         host=args.host,
         port=args.port,
-        admin_port=args.admin_port,
+        admin_port=args.admin_port if args.admin_port is not None else default_admin_port(args.port),
         access_keys=keys,
         pull_timeout=args.pull_timeout,
         user_id=args.user_id,
         faults=_fault_settings(args, parser),
     )
     return config, args.ready_file, args.log_level, args.log_format
+
+
+def default_admin_port(api_port: int) -> int:
+    """The admin API's port when none is given: next to the API's, so commands can find it (0: any)."""
+    return api_port + 1 if api_port else 0
 
 
 def _write_ready_file(path: Path, info: dict[str, object]) -> None:
@@ -228,7 +243,14 @@ def _write_ready_file(path: Path, info: dict[str, object]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    config, ready_file, log_level, log_format = config_from_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in commands.COMMANDS:  # a command for a running server
+        default_admin = f"http://127.0.0.1:{default_admin_port(int(_env('PORT') or 8787))}"
+        admin_url = _env("ADMIN_URL") or (
+            f"http://127.0.0.1:{admin}" if (admin := _env("ADMIN_PORT")) else default_admin
+        )
+        return commands.main(arguments, admin_url)
+    config, ready_file, log_level, log_format = config_from_args(arguments)
     configure_logging(log_level, log_format)
     stop_requested = threading.Event()
 

@@ -268,6 +268,13 @@ class Database:
         with self._transaction() as conn:
             return conn.execute("DELETE FROM templates WHERE template_id = ?", (template_id,)).rowcount > 0
 
+    def clear(self) -> None:
+        """Forget every job, its events and files, and every template but the system ones (admin reset)."""
+        with self._transaction() as conn:
+            for table in ("job_events", "files", "jobs"):
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("DELETE FROM templates WHERE type != 'system'")
+
     def job_counts(self) -> dict[str, int]:
         """Jobs by status; those that gave up (paused for good) apart, as ``gave_up``."""
         counts: dict[str, int] = {}

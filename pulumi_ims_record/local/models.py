@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+import shutil
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -592,6 +593,45 @@ class Backend:
         except Exception:
             logger.exception("recorder failed to stop job %s", job_id)
         return self.db.delete_job(job_id)
+
+    def stop_job(self, job_id: str) -> Job | None:
+        """Out of band (admin API): end the job's recording as if its stream had gone for good. The recorder
+        closes and reports its open files first; the job stays, ``paused`` for good, and is not resumed after
+        a restart. None for an unknown job."""
+        if self.db.get_job(job_id) is None:
+            return None
+        try:
+            self.recorder.stop(job_id)
+        except Exception:
+            logger.exception("recorder failed to stop job %s", job_id)
+        self.on_gave_up(job_id)
+        return self.db.get_job(job_id)
+
+    def stop_all_jobs(self) -> list[str]:
+        """Stop every job still recording or waiting for its stream; their ids."""
+        job_ids = [job.job_id for job in self.db.jobs_to_resume()]
+        try:
+            self.recorder.stop_all()
+        except Exception:
+            logger.exception("recorder failed to stop its jobs")
+        for job_id in job_ids:
+            self.on_gave_up(job_id)
+        return job_ids
+
+    def reset(self) -> int:
+        """Out of band (admin API): back to a new server. Every recorder is stopped first (open files closed,
+        nothing half written), then every job, custom template and recording is deleted, with the buckets and
+        the recorders' work directories. Returns how many jobs there were."""
+        jobs = len(self.db.every_job())
+        try:
+            self.recorder.stop_all()
+        except Exception:
+            logger.exception("recorder failed to stop its jobs")
+        self.db.clear()
+        for directory in (self.data_dir / "buckets", self.data_dir / "work"):
+            shutil.rmtree(directory, ignore_errors=True)
+        logger.info("reset: %d job(s), their recordings and the custom templates deleted", jobs)
+        return jobs
 
     # --- files ----------------------------------------------------------------------------------------------
 

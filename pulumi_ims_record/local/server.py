@@ -708,7 +708,8 @@ class ApiHandler(_JsonHandler):
 
 
 class AdminHandler(_JsonHandler):
-    """The admin API (loopback only): stats, wait, faults, out-of-band job removal, a job's files."""
+    """The admin API (loopback only): stats, wait, faults, jobs (list, stop one or all, remove), a job's
+    files, and reset."""
 
     def do_GET(self) -> None:
         self._route()
@@ -743,6 +744,22 @@ class AdminHandler(_JsonHandler):
             self._wait(query)
         elif path == "/faults" and method in ("GET", "PUT", "DELETE"):
             self._faults(method, body)
+        elif method == "GET" and path == "/jobs":
+            self._jobs()
+        elif method == "POST" and path == "/jobs/stop":
+            self.send_json(200, {"stopped": ims.backend.stop_all_jobs()})
+        elif len(segments) == 3 and segments[0] == "jobs" and segments[2] == "stop" and method == "POST":
+            job = ims.backend.stop_job(segments[1])
+            if job is None:
+                self.send_json(404, {"error": f"no job {segments[1]!r}"})
+            else:
+                self.send_json(200, {"stopped": job.job_id, "status": job.status, "gave_up": job.gave_up})
+        elif method == "POST" and path == "/reset":
+            if query.get("confirm") != "yes":
+                said = "reset deletes every job, custom template and recording: add ?confirm=yes"
+                self.send_json(400, {"error": said})
+            else:
+                self.send_json(200, {"deleted_jobs": ims.backend.reset()})
         elif len(segments) == 2 and segments[0] == "jobs" and method == "DELETE":
             if ims.backend.remove_job(segments[1]):
                 self.send_json(200, {"deleted": segments[1]})
@@ -780,6 +797,24 @@ class AdminHandler(_JsonHandler):
         elif method == "DELETE":
             ims.faults.settings = FaultSettings()
         self.send_json(200, ims.faults.settings.to_json())
+
+    def _jobs(self) -> None:
+        backend = self.server.ims.backend
+        jobs = [
+            {
+                "job_id": job.job_id,
+                "name": job.name,
+                "status": job.status,
+                "gave_up": job.gave_up,
+                "recording": backend.recorder.is_recording(job.job_id),
+                "create_time": job.create_time,
+                "stream": console.masked_url(job.stream_url),
+                "bucket": job.bucket,
+                "files": len(backend.db.files_of_job(job.job_id)),
+            }
+            for job in backend.db.every_job()
+        ]
+        self.send_json(200, {"jobs": jobs})
 
     def _job_files(self, job_id: str) -> None:
         backend = self.server.ims.backend
