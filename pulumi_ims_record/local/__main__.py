@@ -19,6 +19,14 @@ from pulumi_ims_record.local._logging import configure as configure_logging
 from pulumi_ims_record.local.auth import AccessKey
 from pulumi_ims_record.local.callbacks import DEFAULT_USER_ID
 from pulumi_ims_record.local.faults import ERROR_KINDS, FaultSettings, FaultSettingsError, parse_action_value
+from pulumi_ims_record.local.limits import (
+    DEFAULT_CHECK_INTERVAL,
+    DEFAULT_MAX_DATA_SIZE,
+    DEFAULT_MAX_RECORDING_AGE,
+    Limits,
+    parse_age,
+    parse_size,
+)
 from pulumi_ims_record.local.server import DEFAULT_ACCESS_KEY, LocalIms, ServerConfig
 
 ENV_PREFIX = "IMS_LOCAL_"
@@ -158,6 +166,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed of the fault dice, for reproducible runs [IMS_LOCAL_FAULT_SEED]",
     )
     add(
+        "--max-data-size",
+        default=_env("MAX_DATA_SIZE") or DEFAULT_MAX_DATA_SIZE,
+        metavar="SIZE",
+        help="while the data directory is larger, its oldest finished recordings are deleted (20G, 500M; 0: "
+        f"no limit) [IMS_LOCAL_MAX_DATA_SIZE] (default {DEFAULT_MAX_DATA_SIZE})",
+    )
+    add(
+        "--max-recording-age",
+        default=_env("MAX_RECORDING_AGE") or DEFAULT_MAX_RECORDING_AGE,
+        metavar="AGE",
+        help="finished recordings older than this are deleted (7d, 12h, 30m; 0: no limit) "
+        f"[IMS_LOCAL_MAX_RECORDING_AGE] (default {DEFAULT_MAX_RECORDING_AGE})",
+    )
+    add(
+        "--limit-check-interval",
+        type=float,
+        default=float(_env("LIMIT_CHECK_INTERVAL") or DEFAULT_CHECK_INTERVAL),
+        metavar="SECONDS",
+        help="how often the limits are applied [IMS_LOCAL_LIMIT_CHECK_INTERVAL] "
+        f"(default {DEFAULT_CHECK_INTERVAL:g})",
+    )
+    add(
         "--log-level",
         default=_env("LOG_LEVEL") or "INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -226,8 +256,19 @@ def config_from_args(argv: Sequence[str] | None = None) -> tuple[ServerConfig, P
         pull_timeout=args.pull_timeout,
         user_id=args.user_id,
         faults=_fault_settings(args, parser),
+        limits=_limits(args, parser),
     )
     return config, args.ready_file, args.log_level, args.log_format
+
+
+def _limits(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Limits:
+    try:
+        size, age = parse_size(args.max_data_size), parse_age(args.max_recording_age)
+    except ValueError as error:
+        parser.error(str(error))
+    if args.limit_check_interval <= 0:
+        parser.error("--limit-check-interval must be positive")
+    return Limits(max_data_size=size, max_recording_age=age, check_interval=args.limit_check_interval)
 
 
 def default_admin_port(api_port: int) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from pulumi_ims_record.local import storage
+from pulumi_ims_record.local._records import RecordFile
 
 
 def playlist_segment_keys(bucket_dir: Path, playlist_key: str) -> list[str]:
@@ -39,3 +40,18 @@ def remove_record_objects(bucket_dir: Path, object_key: str, record_format: str)
         for segment_key in playlist_segment_keys(bucket_dir, object_key):
             storage.remove_object(bucket_dir, segment_key)
     storage.remove_object(bucket_dir, object_key)
+
+
+def record_size(bucket_dir: Path, record: RecordFile) -> int | None:
+    """Bytes of a recorded file, a playlist with its slices; None when it is gone (deleted out of band)."""
+    keys = [record.object_key]
+    if record.format == "m3u8":
+        keys += playlist_segment_keys(bucket_dir, record.object_key)
+    total = 0
+    for key in keys:
+        try:
+            total += storage.safe_object_path(bucket_dir, key).stat().st_size
+        except (OSError, storage.UnsafeObjectKeyError):
+            if key == record.object_key:
+                return None
+    return total

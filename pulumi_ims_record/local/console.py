@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pulumi_ims_record.local import storage
-from pulumi_ims_record.local._bucket_files import playlist_segment_keys
+from pulumi_ims_record.local._bucket_files import record_size
 from pulumi_ims_record.local._rec_state import Slice, open_cycle_slices, render_playlist
-from pulumi_ims_record.local._records import Job, RecordFile, Template
+from pulumi_ims_record.local._records import Job, Template
 from pulumi_ims_record.local.models import Backend
 
 PREFIX = "/_console"
@@ -78,21 +77,6 @@ def masked_url(url: str) -> str:
 
 def file_url(bucket: str, object_key: str) -> str:
     return f"/_buckets/{quote(bucket, safe='')}/{quote(object_key, safe='/')}"
-
-
-def _size(bucket_dir: Path, record: RecordFile) -> int | None:
-    """Bytes of the file, a playlist with its slices; None when it is gone (deleted outside the API)."""
-    keys = [record.object_key]
-    if record.format == "m3u8":
-        keys += playlist_segment_keys(bucket_dir, record.object_key)
-    total = 0
-    for key in keys:
-        try:
-            total += storage.safe_object_path(bucket_dir, key).stat().st_size
-        except (OSError, storage.UnsafeObjectKeyError):
-            if key == record.object_key:
-                return None
-    return total
 
 
 def _template(template: Template) -> dict[str, Any]:
@@ -166,7 +150,7 @@ def _job(backend: Backend, job: Job) -> dict[str, Any]:
                 "format": record.format,
                 "objectKey": record.object_key,
                 "url": file_url(record.bucket, record.object_key),
-                "size": _size(bucket_dir, record),
+                "size": record_size(bucket_dir, record),
                 "duration": record.duration,
                 "width": record.width,
                 "height": record.height,

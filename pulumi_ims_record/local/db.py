@@ -448,6 +448,10 @@ class Database:
         rows = self._query(f"SELECT * FROM files WHERE {where[0]}", args)
         return {row["record_id"]: _file_from_row(row) for row in rows}
 
+    def every_file(self) -> list[RecordFile]:
+        """Every recorded file, oldest (first reported) first."""
+        return [_file_from_row(r) for r in self._query("SELECT * FROM files ORDER BY seq")]
+
     def files_of_job(self, job_id: str) -> list[RecordFile]:
         return [
             _file_from_row(r)

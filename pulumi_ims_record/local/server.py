@@ -52,6 +52,8 @@ from pulumi_ims_record.local.exceptions import (
     UnsupportedHttpMethod,
 )
 from pulumi_ims_record.local.faults import FaultInjector, FaultSettings, FaultSettingsError
+from pulumi_ims_record.local.limits import Janitor, Limits
+from pulumi_ims_record.local.limits import describe as describe_limits
 from pulumi_ims_record.local.models import Backend, RecorderLike
 
 logger = logging.getLogger(__name__)
@@ -106,6 +108,7 @@ class ServerConfig:
     pull_timeout: float = 180.0
     user_id: int = DEFAULT_USER_ID
     faults: FaultSettings = field(default_factory=FaultSettings)
+    limits: Limits = field(default_factory=Limits)  # none unless given (the command line gives defaults)
 
 
 class Stats:
@@ -856,6 +859,7 @@ class LocalIms:
         self._api: _TrackingServer | None = None
         self._admin: _TrackingServer | None = None
         self._threads: list[threading.Thread] = []
+        self._janitor: Janitor | None = None
         self._stopped = threading.Event()
         self._data_lock = DataDirectoryLock(self.data_dir)
         self.host_id = "ims-local"
@@ -902,6 +906,7 @@ class LocalIms:
             "recordersRunning": sum(backend.recorder.is_recording(job.job_id) for job in jobs),
             "diskUsedBytes": storage.directory_size(self.data_dir),
             "faultInjection": self.faults.settings != FaultSettings(),
+            "limits": describe_limits(self.config.limits),
         }
 
     def ready_info(self) -> dict[str, Any]:
@@ -939,6 +944,8 @@ class LocalIms:
         resumed = backend.resume_jobs()
         if resumed:
             logger.info("resumed %d job(s) from %s", resumed, self.db.path)
+        self._janitor = Janitor(backend, self.config.limits)
+        self._janitor.start()
 
     def _default_recorder(self, backend: Backend) -> RecorderLike:
         from pulumi_ims_record.local.recorder import Recorder
@@ -957,6 +964,8 @@ class LocalIms:
                 server.close_connections()
         for thread in self._threads:
             thread.join(timeout=5)
+        if self._janitor is not None:
+            self._janitor.stop()
         if self._backend is not None:
             try:
                 self._backend.recorder.stop_all()
