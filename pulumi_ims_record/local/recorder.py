@@ -22,6 +22,7 @@ How a job records (details and the reasons in ``docs/recording.md``):
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import posixpath
@@ -258,8 +259,18 @@ class _JobSupervisor(threading.Thread):
     def run(self) -> None:
         try:
             self._supervise()
+        except NoSpaceLeft as error:
+            log.error(
+                "job %s: no space left for its files (%s); recording paused (its finished files are "
+                "kept). Free space (ims-local reset, a smaller --max-data-size) and restart the server to "
+                "record again",
+                self.spec.job_id,
+                error,
+            )
+            self._call(self.events.on_status, self.spec.job_id, "paused")
         except Exception:  # a supervisor must never take the server down; the reason goes to the log
             log.exception("job %s: the recorder stopped because of an unexpected error", self.spec.job_id)
+            self._call(self.events.on_status, self.spec.job_id, "paused")  # not recording: say so
 
     def _supervise(self) -> None:
         job_id = self.spec.job_id
@@ -495,6 +506,7 @@ class _JobSupervisor(threading.Thread):
             target = storage.safe_object_path(self.spec.bucket_dir, key)
             storage.install_file(self.segments_dir / segment.name, target, keep_source=True)
         except (OSError, storage.UnsafeObjectKeyError) as error:
+            _raise_when_out_of_space(error)
             log.error("job %s: could not write the slice %s: %s", self.spec.job_id, key, error)
             return
         fmt.slices.append(
@@ -540,6 +552,7 @@ class _JobSupervisor(threading.Thread):
             try:
                 pending = self._write_cycle_file(spec, fmt, key, start, end)
             except (OSError, media.MediaError, storage.UnsafeObjectKeyError) as error:
+                _raise_when_out_of_space(error)
                 log.error("job %s: could not write %s: %s", self.spec.job_id, key, error)
         if pending is not None:
             fmt.pending.append(pending)
@@ -629,7 +642,11 @@ class _JobSupervisor(threading.Thread):
         self._call(self.events.on_status, self.spec.job_id, status)
 
     def _save(self) -> None:
-        self.state.save(self.state_path)
+        try:
+            self.state.save(self.state_path)
+        except OSError as error:
+            _raise_when_out_of_space(error)
+            raise
 
     def _call(self, callback: object, *args: object) -> None:
         try:
@@ -644,6 +661,16 @@ def _playable(path: Path) -> bool:
     except media.MediaError:
         return False
     return duration > 0
+
+
+class NoSpaceLeft(Exception):
+    """The device (or the user's quota) has no room for a job's files: the job pauses instead of failing
+    file by file."""
+
+
+def _raise_when_out_of_space(error: BaseException) -> None:
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        raise NoSpaceLeft(str(error)) from error
 
 
 def _playlist(playlist_key: str, slices: list[Slice]) -> str:

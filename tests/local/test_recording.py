@@ -10,6 +10,7 @@ muxer), so a slice lasts SliceDuration give or take one keyframe interval (6, 4,
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import signal
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from pulumi_ims_record.local import recorder as recorder_module
 from pulumi_ims_record.local.recorder import RecordedFile, Recorder, segment_seconds
 from pulumi_ims_record.local.teststream import TestStream
 from tests.local.conftest_recording import (
@@ -299,3 +301,34 @@ def test_stop_is_prompt_and_idempotent_without_a_stream(tmp_path: Path, recorder
     recorder.stop(spec.job_id)
     recorder.stop("no-such-job")
     assert events.snapshot() == []
+
+
+def test_no_space_left_pauses_the_job_instead_of_crashing_it(
+    tmp_path: Path,
+    stream: TestStream,
+    recorders: list[Recorder],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The device fills up while a job records: slices cannot be written. The job reports ``paused`` with a
+    log line that says why and what to do, its ffmpeg is stopped, and the server goes on."""
+    written: list[Path] = []
+    real_install = recorder_module.storage.install_file
+
+    def install_until_the_disk_is_full(source: Path, target: Path, *, keep_source: bool = False) -> None:
+        if written:  # the second slice finds the disk full
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        real_install(source, target, keep_source=keep_source)
+        written.append(target)
+
+    monkeypatch.setattr(recorder_module.storage, "install_file", install_until_the_disk_is_full)
+    events = EventLog()
+    recorder = new_recorder(recorders, events, pull_timeout=60)
+    spec = make_spec(tmp_path, stream.url, m3u8_format(cycle=600))
+    recorder.start(spec)
+    wait_for(lambda: not recorder.is_recording(spec.job_id), timeout=60, message="the recorder to stop")
+    assert events.statuses()[-2:] == ["started", "paused"]
+    assert len(written) == 1 and written[0].is_file()  # what was written before stays
+    assert "no space left for its files" in caplog.text
+    assert "restart the server to record again" in caplog.text
+    assert "unexpected error" not in caplog.text
