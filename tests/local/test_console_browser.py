@@ -7,6 +7,7 @@ everything stands for the network, loopback is reached directly). The screenshot
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -145,6 +146,9 @@ def test_the_console_plays_a_recording_offline_and_shows_hostile_names_as_text(
     )
     state = page.evaluate(PLAYER)
     assert state["error"] is None and state["time"] > 0.5 and state["width"] == 320 and state["hls"], state
+
+    health = page.locator("#health").text_content() or ""
+    assert re.fullmatch(r"\d+ recorders? running · data [\d.]+ [KMG]?i?B of 20\.0 GiB · v\S+", health), health
 
     hostile = page.locator(f'[data-job-id="{hostile_id}"] .job-name')
     assert hostile.text_content() == HOSTILE_NAME  # shown as text

@@ -126,8 +126,21 @@ function templateRow(template) {
     el("td", {}, formats.join("; ")), el("td", {}, template.lastModified));
 }
 
+async function showHealth() {
+  // The same /_health a readiness check reads: recorders running, disk used against the limit.
+  const response = await fetch("/_health", { cache: "no-store" });
+  if (!response.ok) return;
+  const health = await response.json();
+  const limit = health.limits && health.limits.maxDataSize;
+  document.getElementById("health").textContent =
+    `${health.recordersRunning} recorder${health.recordersRunning === 1 ? "" : "s"} running` +
+    ` · data ${bytes(health.diskUsedBytes)}` +
+    (limit ? ` of ${bytes(limit)}` : "") + ` · v${health.version}`;
+}
+
 async function refresh() {
   try {
+    await showHealth();
     const response = await fetch("/_console/api/state", { cache: "no-store" });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const state = await response.json();
