@@ -588,11 +588,19 @@ class Backend:
         """Out of band (admin API): the job vanishes; its recorder is stopped first so open files are kept."""
         if self.db.get_job(job_id) is None:
             return False
-        try:
-            self.recorder.stop(job_id)
-        except Exception:
-            logger.exception("recorder failed to stop job %s", job_id)
+        self._stop_recorder(job_id)
         return self.db.delete_job(job_id)
+
+    def _stop_recorder(self, job_id: str | None) -> None:
+        """Stop one job's recording (every job's with None); open files are closed and reported. A recorder
+        failure is logged: the admin action goes on."""
+        try:
+            if job_id is None:
+                self.recorder.stop_all()
+            else:
+                self.recorder.stop(job_id)
+        except Exception:
+            logger.exception("the recorder failed to stop %s", job_id or "its jobs")
 
     def stop_job(self, job_id: str) -> Job | None:
         """Out of band (admin API): end the job's recording as if its stream had gone for good. The recorder
@@ -600,20 +608,14 @@ class Backend:
         a restart. None for an unknown job."""
         if self.db.get_job(job_id) is None:
             return None
-        try:
-            self.recorder.stop(job_id)
-        except Exception:
-            logger.exception("recorder failed to stop job %s", job_id)
+        self._stop_recorder(job_id)
         self.on_gave_up(job_id)
         return self.db.get_job(job_id)
 
     def stop_all_jobs(self) -> list[str]:
         """Stop every job still recording or waiting for its stream; their ids."""
         job_ids = [job.job_id for job in self.db.jobs_to_resume()]
-        try:
-            self.recorder.stop_all()
-        except Exception:
-            logger.exception("recorder failed to stop its jobs")
+        self._stop_recorder(None)
         for job_id in job_ids:
             self.on_gave_up(job_id)
         return job_ids
@@ -623,10 +625,7 @@ class Backend:
         nothing half written), then every job, custom template and recording is deleted, with the buckets and
         the recorders' work directories. Returns how many jobs there were."""
         jobs = len(self.db.every_job())
-        try:
-            self.recorder.stop_all()
-        except Exception:
-            logger.exception("recorder failed to stop its jobs")
+        self._stop_recorder(None)
         self.db.clear()
         for directory in (self.data_dir / "buckets", self.data_dir / "work"):
             shutil.rmtree(directory, ignore_errors=True)

@@ -7,6 +7,7 @@ The fake recorder records what the backend asked of it and lets a test play the 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -215,3 +216,26 @@ def form_body(params: dict[str, str]) -> bytes:
 
 def json_text(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+def this_machines_address() -> str | None:
+    """An address of this machine that is not loopback (the one its default route would use), or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))  # UDP: picks a route, sends nothing
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if address.startswith("127.") else address
+
+
+@pytest.fixture
+def seen_from_outside(tmp_path: Path) -> Iterator[tuple[RunningIms, str]]:
+    """An in-process local IMS listening on every interface, and this machine's non-loopback address to
+    reach it by (as another machine would); skipped where the machine has no such address."""
+    address = this_machines_address()
+    if address is None:
+        pytest.skip("this machine has no address but loopback")
+    running = start_in_process(tmp_path / "ims-public", host="0.0.0.0")
+    yield running, address
+    running.ims.stop()

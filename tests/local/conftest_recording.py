@@ -36,6 +36,15 @@ from pulumi_ims_record.local.recorder import (  # noqa: E402
 
 T = TypeVar("T")
 
+SHORT_HLS = {
+    "Format": "m3u8",
+    "OssObjectPrefix": "record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}",
+    "SliceOssObjectPrefix": "record/{JobId}/{UnixTimestamp}_{Sequence}",
+    "SliceDuration": 5,
+    "CycleDuration": 10,
+}
+"""An m3u8 RecordFormat (as the SDK takes it) that closes a playlist every 10 s, for tests wanting files."""
+
 
 def recording_tools_missing() -> str | None:
     """Why the recording tests cannot run here, or None."""

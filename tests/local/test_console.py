@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import socket
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from pulumi_ims_record.local import console
 from pulumi_ims_record.local._rec_state import STATE_FILE_NAME, FormatState, JobState, Slice
 from pulumi_ims_record.local.recorder import RecordedFile
 
-from .conftest import RunningIms, sdk_client, start_in_process
+from .conftest import RunningIms, sdk_client
 
 HOSTILE_NAME = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -128,34 +127,19 @@ def test_the_vendored_player_is_the_npm_release_the_manifest_names() -> None:
     assert len(re.findall(r"\| `([^`]+)` \| npm ", manifest)) == 2
 
 
-def this_machines_address() -> str | None:
-    """An address of this machine that is not loopback (the one its default route would use), or None."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("10.255.255.255", 1))  # UDP: picks a route, sends nothing
-        except OSError:
-            return None
-        address = str(probe.getsockname()[0])
-    return None if address.startswith("127.") else address
-
-
-def test_the_console_is_refused_to_clients_that_are_not_loopback(tmp_path: Path) -> None:
-    address = this_machines_address()
-    if address is None:
-        pytest.skip("this machine has no address but loopback")
-    running = start_in_process(tmp_path / "ims", host="0.0.0.0")
-    try:
-        with httpx.Client(base_url=f"http://{address}:{running.port}", timeout=10.0) as http:
-            for path in ("/_console/", "/_console/api/state", "/_console/console.js"):
-                answer = http.get(path)
-                assert answer.status_code == 403, (path, answer.text[:200])
-                assert "loopback clients only" in answer.text
-            # The recordings and the signed API stay where --host 0.0.0.0 put them.
-            assert http.get("/_buckets/b/none.m3u8").status_code == 404
-        with client(running) as local:
-            assert local.get("/_console/api/state").status_code == 200
-    finally:
-        running.ims.stop()
+def test_the_console_is_refused_to_clients_that_are_not_loopback(
+    seen_from_outside: tuple[RunningIms, str],
+) -> None:
+    running, address = seen_from_outside
+    with httpx.Client(base_url=f"http://{address}:{running.port}", timeout=10.0) as http:
+        for path in ("/_console/", "/_console/api/state", "/_console/console.js"):
+            answer = http.get(path)
+            assert answer.status_code == 403, (path, answer.text[:200])
+            assert "loopback clients only" in answer.text
+        # The recordings and the signed API stay where --host 0.0.0.0 put them.
+        assert http.get("/_buckets/b/none.m3u8").status_code == 404
+    with client(running) as local:
+        assert local.get("/_console/api/state").status_code == 200
 
 
 def test_a_recording_jobs_open_cycle_is_a_growing_live_playlist(server: RunningIms) -> None:

@@ -18,7 +18,7 @@ from alibabacloud_ice20201109 import models as m
 
 from pulumi_ims_record.local.teststream import TestStream
 from tests.conftest import REPO_ROOT, wait_until
-from tests.local.conftest_recording import recording_tools_missing
+from tests.local.conftest_recording import SHORT_HLS, recording_tools_missing
 
 from .conftest import sdk_client, sdk_record_formats
 
@@ -46,13 +46,7 @@ pytestmark = [
     ),
 ]
 
-FORMAT = {
-    "Format": "m3u8",
-    "OssObjectPrefix": "record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}",
-    "SliceOssObjectPrefix": "record/{JobId}/{UnixTimestamp}_{Sequence}",
-    "SliceDuration": 5,
-    "CycleDuration": 10,
-}
+FORMAT = SHORT_HLS
 LONG_CYCLE = {**FORMAT, "CycleDuration": 600}  # a cycle that stays open: watched live
 PLAYED = "() => { const v = document.getElementById('player'); return v.currentTime > 0.5 || v.error; }"
 PLAYER = (

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
-import pytest
 
 from pulumi_ims_record.local.server import package_version
 
-from .conftest import RunningIms, start_in_process
-from .test_console import submit, this_machines_address
+from .conftest import RunningIms
+from .test_console import submit
 
 
 def test_health_says_ready_and_what_the_server_holds(server: RunningIms) -> None:
@@ -35,13 +32,7 @@ def test_health_says_ready_and_what_the_server_holds(server: RunningIms) -> None
     assert server.ims.stats.snapshot()["total"] == 2  # the two submits: /_health is not an API call
 
 
-def test_health_tells_other_machines_only_that_it_is_ready(tmp_path: Path) -> None:
-    address = this_machines_address()
-    if address is None:
-        pytest.skip("this machine has no address but loopback")
-    running = start_in_process(tmp_path / "ims", host="0.0.0.0")
-    try:
-        with httpx.Client(base_url=f"http://{address}:{running.port}", timeout=10.0) as http:
-            assert http.get("/_health").json() == {"ready": True, "version": package_version()}
-    finally:
-        running.ims.stop()
+def test_health_tells_other_machines_only_that_it_is_ready(seen_from_outside: tuple[RunningIms, str]) -> None:
+    running, address = seen_from_outside
+    with httpx.Client(base_url=f"http://{address}:{running.port}", timeout=10.0) as http:
+        assert http.get("/_health").json() == {"ready": True, "version": package_version()}

@@ -14,7 +14,7 @@ from pulumi_ims_record.local import storage
 from pulumi_ims_record.local.media import probe
 from pulumi_ims_record.local.teststream import TestStream
 from tests.conftest import wait_until
-from tests.local.conftest_recording import recording_tools_missing
+from tests.local.conftest_recording import SHORT_HLS, recording_tools_missing
 
 from .conftest import sdk_client, sdk_record_formats
 
@@ -24,13 +24,7 @@ pytestmark = [
 ]
 
 LIMIT = 4 * 2**20  # room for a few 10 s cycles of a 320x180 stream, the database and the work files
-FORMAT = {
-    "Format": "m3u8",
-    "OssObjectPrefix": "record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}",
-    "SliceOssObjectPrefix": "record/{JobId}/{UnixTimestamp}_{Sequence}",
-    "SliceDuration": 5,
-    "CycleDuration": 10,
-}
+FORMAT = SHORT_HLS
 
 
 def key_of(record: Any) -> str:

@@ -60,21 +60,23 @@ def submit(client: Any, url: str) -> str:
     )
 
 
+def wait_recording(client: Any, job_id: str, message: str) -> None:
+    request = m.GetLiveRecordJobRequest(job_id=job_id)
+    wait_until(
+        lambda: client.get_live_record_job(request).body.record_job.status == "started",
+        timeout=60,
+        interval=0.3,
+        message=message,
+    )
+
+
 def test_reset_while_recording_stops_the_recorder_first_and_records_again(
     start_local_ims: Any, stream: TestStream
 ) -> None:
     ims = start_local_ims()
     client = sdk_client(int(urlsplit(ims.endpoint).port or 0))
     job_id = submit(client, stream.url)
-    wait_until(
-        lambda: (
-            client.get_live_record_job(m.GetLiveRecordJobRequest(job_id=job_id)).body.record_job.status
-            == "started"
-        ),
-        timeout=60,
-        interval=0.3,
-        message="the job to record",
-    )
+    wait_recording(client, job_id, "the job to record")
     segments = ims.data_dir / "work" / job_id / "segments"
     wait_until(lambda: any(segments.glob("*.ts")), timeout=60, message="ffmpeg writing segments")
     assert recorders_writing_into(ims.data_dir)
@@ -89,12 +91,4 @@ def test_reset_while_recording_stops_the_recorder_first_and_records_again(
     assert (health["jobs"], health["recordersRunning"]) == ({}, 0)
 
     again = submit(client, stream.url)  # a reset server records as a new one
-    wait_until(
-        lambda: (
-            client.get_live_record_job(m.GetLiveRecordJobRequest(job_id=again)).body.record_job.status
-            == "started"
-        ),
-        timeout=60,
-        interval=0.3,
-        message="a new job to record after the reset",
-    )
+    wait_recording(client, again, "a new job to record after the reset")
