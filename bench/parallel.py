@@ -42,6 +42,10 @@ class Settings:
     runs: int
 
 
+Round = dict[str, dict[str, float]]
+"""One round of a variant: latency in ms (as text, as JSON keeps it) -> ``one_up``'s figures."""
+
+
 @dataclass(frozen=True)
 class Variant:
     front_door: str  # NATIVE or DYNAMIC
@@ -153,8 +157,7 @@ def run(settings: Settings, work_dir: Path, log: Callable[[str], None]) -> dict[
     """Per round and variant, one ``up`` at each latency and one without, in an order alternating between
     rounds (so a drift of the machine's speed hits them alike)."""
     levels = (*settings.latencies_ms, 0)
-    Rounds = list[dict[str, dict[str, float]]]  # per round: latency in ms (as text) -> one_up's figures
-    samples: dict[str, Rounds] = {variant.label: [] for variant in variants(settings)}
+    samples: dict[str, list[Round]] = {variant.label: [] for variant in variants(settings)}
     for run_index in range(settings.runs):
         for variant in variants(settings):
             order = levels if run_index % 2 == 0 else levels[::-1]
@@ -184,7 +187,7 @@ def summarize(raw: dict[str, Any]) -> dict[str, Any]:
         latency, key = latency_ms / 1000, str(latency_ms)
         ceiling = count / DYNAMIC_CONCURRENCY * latency
 
-        def added(ups: dict[str, dict[str, float]], key: str = key) -> float:
+        def added(ups: Round, key: str = key) -> float:
             return ups[key]["up"] - ups["0"]["up"]
 
         rows: dict[str, Any] = {}

@@ -448,6 +448,11 @@ class Database:
         rows = self._query(f"SELECT * FROM files WHERE {where[0]}", args)
         return {row["record_id"]: _file_from_row(row) for row in rows}
 
+    def file_counts(self) -> dict[str, int]:
+        """Recorded files per job id (jobs without files are absent)."""
+        rows = self._query("SELECT job_id, COUNT(*) AS n FROM files GROUP BY job_id")
+        return {row["job_id"]: int(row["n"]) for row in rows}
+
     def every_file(self) -> list[RecordFile]:
         """Every recorded file, oldest (first reported) first."""
         return [_file_from_row(r) for r in self._query("SELECT * FROM files ORDER BY seq")]

@@ -96,11 +96,12 @@ class Janitor:
                 if self._delete(record, "it is older than --max-recording-age"):
                     deleted.append(record)
         if limits.max_data_size is not None:
+            gone = {record.record_id for record in deleted}
             used = storage.directory_size(backend.data_dir)
             for record in oldest_first:
                 if used <= limits.max_data_size:
                     break
-                if record in deleted:
+                if record.record_id in gone:
                     continue
                 size = record_size(backend.bucket_dir(record.bucket), record) or 0
                 if self._delete(record, "the data directory is over --max-data-size"):

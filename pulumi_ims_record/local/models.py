@@ -624,7 +624,7 @@ class Backend:
         """Out of band (admin API): back to a new server. Every recorder is stopped first (open files closed,
         nothing half written), then every job, custom template and recording is deleted, with the buckets and
         the recorders' work directories. Returns how many jobs there were."""
-        jobs = len(self.db.every_job())
+        jobs = sum(self.db.job_counts().values())
         self._stop_recorder(None)
         self.db.clear()
         for directory in (self.data_dir / "buckets", self.data_dir / "work"):

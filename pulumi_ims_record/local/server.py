@@ -803,6 +803,7 @@ class AdminHandler(_JsonHandler):
 
     def _jobs(self) -> None:
         backend = self.server.ims.backend
+        files = backend.db.file_counts()
         jobs = [
             {
                 "job_id": job.job_id,
@@ -813,7 +814,7 @@ class AdminHandler(_JsonHandler):
                 "create_time": job.create_time,
                 "stream": console.masked_url(job.stream_url),
                 "bucket": job.bucket,
-                "files": len(backend.db.files_of_job(job.job_id)),
+                "files": files.get(job.job_id, 0),
             }
             for job in backend.db.every_job()
         ]
