@@ -15,12 +15,15 @@ import signal
 import time
 from dataclasses import dataclass
 
+import pytest
+
 from .conftest import Engine
 from .programs import PROJECT_PROGRAM
 
-POINTS = 10  # runs that really died by SIGKILL
+POINTS = 10  # runs that really died by SIGKILL, over all shards
+SHARDS = 2  # the points are split in shards, each a test of its own (own local IMS), so they run side by side
 MAX_ATTEMPTS = 20  # a run may finish before its kill point comes; it is checked too, but does not count
-SEED = 20261129
+SEED = 20261129  # shard k draws its points from SEED + k
 SUBMIT = "SubmitLiveRecordJob"
 
 
@@ -58,13 +61,17 @@ def descendants(root: int) -> list[int]:
     return found
 
 
-def test_up_killed_after_submit_leaves_exactly_one_job_per_resource_after_the_next_up(engine: Engine) -> None:
-    rng = random.Random(SEED)
+@pytest.mark.parametrize("shard", range(SHARDS), ids=lambda shard: f"shard {shard + 1} of {SHARDS}")
+def test_up_killed_after_submit_leaves_exactly_one_job_per_resource_after_the_next_up(
+    engine: Engine, shard: int
+) -> None:
+    rng = random.Random(SEED + shard)
     project = engine.project("ims-kill", PROJECT_PROGRAM)
     killed: list[KillPoint] = []
+    points, max_attempts = POINTS // SHARDS, MAX_ATTEMPTS // SHARDS
 
-    for index in range(MAX_ATTEMPTS):
-        if len(killed) == POINTS:
+    for index in range(max_attempts):
+        if len(killed) == points:
             break
         point = KillPoint.draw(rng)
         stack, prefix = f"p{index}", f"kill{index}"
@@ -116,6 +123,6 @@ def test_up_killed_after_submit_leaves_exactly_one_job_per_resource_after_the_ne
         assert refreshed_ids == state_ids
         engine.cli(["preview", "--expect-no-changes", "--stack", stack], cwd=project)
 
-    assert len(killed) == POINTS, (
-        f"only {len(killed)} of {MAX_ATTEMPTS} runs were still running at their kill point"
+    assert len(killed) == points, (
+        f"only {len(killed)} of {max_attempts} runs were still running at their kill point"
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_ims_record.ice import _client as ice_client
 from pulumi_ims_record.provider import LiveRecordJobProvider
 from pulumi_ims_record.provider import job as job_module
 from tests.conftest import LocalIms
@@ -130,8 +131,10 @@ def test_identical_twins_created_at_once_share_one_job(
 
 
 def test_create_succeeds_without_template_name_when_the_template_cannot_be_read(
-    job_provider: LiveRecordJobProvider, local_ims: LocalIms
+    job_provider: LiveRecordJobProvider, local_ims: LocalIms, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Every lookup is retried to the end; short backoffs, so that end comes in a second instead of 40.
+    monkeypatch.setattr(ice_client, "BACKOFF_BASE_SECONDS", 0.01)
     # A system template id is valid for Submit; make its lookup fail to show create does not depend on it.
     local_ims.set_faults({"error_rate": {"GetLiveRecordTemplate": 1.0}, "error_kind": "5xx"})
     try:
