@@ -22,7 +22,7 @@ from .programs import PROJECT_PROGRAM
 
 POINTS = 10  # runs that really died by SIGKILL, over all shards
 SHARDS = 2  # the points are split in shards, each a test of its own (own local IMS), so they run side by side
-MAX_ATTEMPTS = 20  # a run may finish before its kill point comes; it is checked too, but does not count
+MAX_ATTEMPTS = 20  # per shard: a run may end before its kill point comes; it is checked too, not counted
 SEED = 20261129  # shard k draws its points from SEED + k
 SUBMIT = "SubmitLiveRecordJob"
 
@@ -68,7 +68,7 @@ def test_up_killed_after_submit_leaves_exactly_one_job_per_resource_after_the_ne
     rng = random.Random(SEED + shard)
     project = engine.project("ims-kill", PROJECT_PROGRAM)
     killed: list[KillPoint] = []
-    points, max_attempts = POINTS // SHARDS, MAX_ATTEMPTS // SHARDS
+    points, max_attempts = POINTS // SHARDS, MAX_ATTEMPTS
 
     for index in range(max_attempts):
         if len(killed) == points:
