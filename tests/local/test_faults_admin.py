@@ -179,6 +179,10 @@ def test_stats_say_how_many_requests_were_answered_at_once(server: RunningIms) -
         assert (stats["in_flight"], stats["peak_in_flight"]) == (0, 5), stats
         client.delete("/faults").raise_for_status()
         SignedCall(server.port, "ListLiveRecordJobs").send()
+        # The server counts a call answered once it has written the answer, a moment after the caller has it:
+        # wait for that, or the reset would see it still in flight (and keep it as the new peak).
+        sixth = client.get("/wait", params={"action": "ListLiveRecordJobs", "count": 6, "timeout": 30})
+        assert sixth.status_code == 200, sixth.text
         assert client.post("/stats/reset").json()["peak_in_flight"] == 0
         SignedCall(server.port, "ListLiveRecordJobs").send()
         assert client.get("/stats").json()["peak_in_flight"] == 1
