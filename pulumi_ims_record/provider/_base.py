@@ -54,6 +54,12 @@ CUSTOM_TIMEOUT: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 """The engine's ``customTimeouts`` bounding the running operation, as messages name it, or None."""
 
 
+PROGRAM_DIFF: contextvars.ContextVar[bool] = contextvars.ContextVar("ims_record_program_diff", default=True)
+"""Whether the running ``diff`` compares a program's new inputs (preview, up: its warnings about what the
+update will do are for the reviewer) or only what a refresh read back (it updates nothing: no such warning).
+The native plugin tells them apart; the dynamic provider host is never asked to diff on refresh."""
+
+
 def bound_by_custom_timeout(operation: str, seconds: float) -> None:
     """Bound the rest of this context's work by the ``customTimeouts`` of ``operation`` (create, update,
     delete): ``seconds``, 0 when none was set. Only the native plugin gets them (they never reach a dynamic
@@ -135,6 +141,30 @@ def _one_line_errors_in_the_dynamic_host() -> None:
 _one_line_errors_in_the_dynamic_host()
 
 
+@dataclass(frozen=True)
+class ConfigWords:
+    """How the users of one front door set the provider's settings, for the messages that tell them to: the
+    Python resources also read pulumi-alicloud's ``alicloud:*`` stack config, the native package only its own
+    ``ims-record:*`` (the engine passes a provider nothing else)."""
+
+    region: str
+    access_key: str
+    secret_key: str
+    also_region: str | None = None
+    """A second key the door reads for the region, named after the first."""
+
+
+PYTHON_DOOR = ConfigWords(
+    region="alicloud:region",
+    access_key="alicloud:accessKey",
+    secret_key="alicloud:secretKey",
+    also_region="ims-record:region",
+)
+NATIVE_DOOR = ConfigWords(
+    region="ims-record:region", access_key="ims-record:accessKey", secret_key="ims-record:secretKey"
+)
+
+
 @dataclass(frozen=True, repr=False)
 class ProviderSettings:
     """Where to send requests, resolved from stack config then the environment."""
@@ -144,6 +174,7 @@ class ProviderSettings:
     config_credentials: Credentials | None = None
     endpoint_source: str | None = None
     """Where ``endpoint`` came from, for messages: the stack config key or the environment variable."""
+    words: ConfigWords = PYTHON_DOOR
 
     def __repr__(self) -> str:  # never show the credentials, not even masked
         has_credentials = self.config_credentials is not None
@@ -154,17 +185,19 @@ class ProviderSettings:
 
     def advice(self, error: ConfigurationError) -> str:
         """``error`` (worded for callers of the Python client) said the way a Pulumi user sets things."""
+        words = self.words
         if error.setting == "region":
+            also = f" (or {words.also_region})" if words.also_region else ""
             return (
-                "no region: set it with `pulumi config set alicloud:region cn-shanghai` (or "
-                "ims-record:region), or ALIBABA_CLOUD_REGION_ID in the environment; for a local IMS set "
+                f"no region: set it with `pulumi config set {words.region} cn-shanghai`{also}, or "
+                "ALIBABA_CLOUD_REGION_ID in the environment; for a local IMS set "
                 "`pulumi config set ims-record:endpoint http://127.0.0.1:8787` instead"
             )
         if error.setting == "credentials" and not isinstance(error, CredentialsError):
             return (
                 "no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET in the "
-                "environment (or an aliyun CLI profile), or `pulumi config set alicloud:accessKey <id>` and "
-                "`pulumi config set --secret alicloud:secretKey <secret>`; a local IMS accepts "
+                f"environment (or an aliyun CLI profile), or `pulumi config set {words.access_key} <id>` and "
+                f"`pulumi config set --secret {words.secret_key} <secret>`; a local IMS accepts "
                 "ims-local-key / ims-local-secret unless it was started with --access-key"
             )
         if error.setting == "endpoint" and self.endpoint_source:
@@ -175,11 +208,14 @@ class ProviderSettings:
         """What to check when nothing answers."""
         if self.endpoint_source:
             return f"is the IMS at {self.endpoint} running? The endpoint is set by {self.endpoint_source}"
-        return "is the network up, and is the region right (alicloud:region)?"
+        return f"is the network up, and is the region right ({self.words.region})?"
 
     @classmethod
-    def from_config(cls, config: Any, environ: Mapping[str, str] | None = None) -> ProviderSettings:
-        """``config`` is a ``pulumi.dynamic.Config`` (or anything with ``get(key)``).
+    def from_config(
+        cls, config: Any, environ: Mapping[str, str] | None = None, words: ConfigWords = PYTHON_DOOR
+    ) -> ProviderSettings:
+        """``config`` is a ``pulumi.dynamic.Config`` (or anything with ``get(key)``); ``words``, the front
+        door's, for messages.
 
         region: ``ims-record:region`` → ``alicloud:region`` → the client's order (environment, profile).
         endpoint: ``ims-record:endpoint`` → ``$ALIBABA_CLOUD_ICE_ENDPOINT`` → the regional host.
@@ -210,16 +246,18 @@ class ProviderSettings:
                 if from_environment
                 else None
             ),
+            words=words,
         )
 
 
 class ChainThenConfigCredentials:
     """The client's default chain (environment, profile, OIDC, ECS role); when it finds nothing, the
-    ``alicloud:*`` keys of the stack config."""
+    AccessKey of the stack config (the keys ``words`` names)."""
 
-    def __init__(self, config_credentials: Credentials | None) -> None:
+    def __init__(self, config_credentials: Credentials | None, words: ConfigWords = PYTHON_DOOR) -> None:
         self._chain = DefaultCredentialsChain()
         self._config_credentials = config_credentials
+        self._words = words
 
     def get_credentials(self) -> Credentials:
         found = self._chain.load()
@@ -231,7 +269,8 @@ class ChainThenConfigCredentials:
             return self._chain.get_credentials()
         except ConfigurationError as exc:
             raise ConfigurationError(
-                f"{exc}; or set the stack config alicloud:accessKey and alicloud:secretKey (as secrets)",
+                f"{exc}; or set the stack config {self._words.access_key} and {self._words.secret_key} "
+                "(as secrets)",
                 setting=exc.setting,
             ) from None
 
@@ -252,7 +291,9 @@ class ProviderBase(ResourceProvider):
     """The client's keep-alive pool: as many as the calls that may run at once (the native plugin raises it
     to its thread pool's width)."""
 
-    def __init__(self) -> None:
+    def __init__(self, words: ConfigWords = PYTHON_DOOR) -> None:
+        self.words = words
+        """The front door's config keys, for messages (the native package passes its own)."""
         self._reset()
 
     def _reset(self) -> None:
@@ -265,11 +306,12 @@ class ProviderBase(ResourceProvider):
         return {}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        self.words = PYTHON_DOOR  # only the dynamic provider is pickled
         self._reset()
 
     def configure(self, req: ConfigureRequest) -> None:
         with self._lock:
-            self._settings = ProviderSettings.from_config(req.config)
+            self._settings = ProviderSettings.from_config(req.config, words=self.words)
             if self._client is not None:  # settings changed: next call builds a new client
                 self._client.close()
                 self._client = None
@@ -291,7 +333,9 @@ class ProviderBase(ResourceProvider):
 
     def new_client(self, settings: ProviderSettings) -> IceClient:
         """Build the client from the settings (tests override this to add an httpx transport)."""
-        credentials: CredentialsProvider = ChainThenConfigCredentials(settings.config_credentials)
+        credentials: CredentialsProvider = ChainThenConfigCredentials(
+            settings.config_credentials, settings.words
+        )
         return IceClient(
             region=settings.region,
             endpoint=settings.endpoint,
@@ -328,6 +372,12 @@ class ProviderBase(ResourceProvider):
     def warn(message: str) -> None:
         """Something the user must act on (the engine shows the provider's stderr as a diagnostic)."""
         print(f"warning: {message}", file=sys.stderr, flush=True)
+
+    def warn_of_update(self, message: str) -> None:
+        """A warning about what the planned update will do, from ``diff``: said at preview, where a reviewer
+        reads it, and not when a refresh diffs what it read (a refresh changes nothing)."""
+        if PROGRAM_DIFF.get():
+            self.warn(message)
 
     @staticmethod
     def notice(message: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pulumi.dynamic import CheckFailure
 from pulumi.output import Unknown
 
 from pulumi_ims_record.api import fields, rules
@@ -101,7 +102,7 @@ class Failures:
         number = int(value)
         problem = rules.integer_range_rule(number, low, high)
         if problem:
-            self.add(path, problem)
+            self.add(path, f"{problem} (got {number})")
         return number
 
     def boolean(self, path: str, value: Any, *, default: bool) -> Any:
@@ -129,6 +130,14 @@ class Failures:
         for key in value:
             if key not in known and key != PROVIDER_KEY:
                 self.add(f"{prefix}{key}", f"is not a known property (known: {', '.join(known)})")
+
+
+def engine_failures(items: list[tuple[str, str]]) -> list[CheckFailure]:
+    """The failures as the engine should show them: ``record_formats[0].slice_duration: must be 5–30 seconds
+    (got 3)``, all in the reason, with no property: the engine prints a failure's property with the value it
+    finds under that name among the top-level inputs, so a nested path or a missing value reads ``{<nil>}``.
+    Values appear only where a rule quotes them back (numbers, fixed words, type names), never free text."""
+    return [CheckFailure("", f"{path}: {reason}") for path, reason in items]
 
 
 def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:

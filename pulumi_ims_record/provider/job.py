@@ -30,7 +30,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pulumi.dynamic import (
-    CheckFailure,
     CheckResult,
     ConfigureRequest,
     CreateResult,
@@ -66,6 +65,7 @@ from ._checks import (
     JOB_BEHAVIOUR_INPUTS,
     JOB_INPUTS,
     check_job,
+    engine_failures,
     is_unknown,
 )
 
@@ -151,7 +151,7 @@ class LiveRecordJobProvider(ProviderBase):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = check_job(news)
-        return CheckResult(inputs, [CheckFailure(path, reason) for path, reason in failures])
+        return CheckResult(inputs, engine_failures(failures))
 
     # --- diff ---
 
@@ -163,7 +163,7 @@ class LiveRecordJobProvider(ProviderBase):
             replaces.append("adopt_job_id")
         behaviour = [key for key in JOB_BEHAVIOUR_INPUTS if differs(olds.get(key), news.get(key))]
         if replaces:  # said at preview, where a reviewer reads it, not only when the old job is dropped
-            self.warn(
+            self.warn_of_update(
                 f"{self.kind} '{olds.get('name')}' ({id_}) will be replaced ({', '.join(replaces)} changed): "
                 f"{KEEPS_RECORDING}"
             )

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from pulumi_ims_record.api import rules
 from pulumi_ims_record.ice import (
@@ -56,6 +56,7 @@ from ._checks import (
     check_record_output,
     check_stream_input,
     contains_unknown,
+    engine_failures,
     is_unknown,
 )
 from .job import (
@@ -256,7 +257,7 @@ class LiveRecordJobSetProvider(ProviderBase):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = check_job_set(news)
-        return CheckResult(inputs, [CheckFailure(path, reason) for path, reason in failures])
+        return CheckResult(inputs, engine_failures(failures))
 
     # --- diff ---
 
@@ -271,7 +272,7 @@ class LiveRecordJobSetProvider(ProviderBase):
             listed = ", ".join(leaving[:20]) + (
                 f" (and {len(leaving) - 20} more)" if len(leaving) > 20 else ""
             )
-            self.warn(
+            self.warn_of_update(
                 f"{self.kind}: the jobs of entries {listed} leave the set (changed entries get a new job): "
                 f"{KEEPS_RECORDING}"
             )

@@ -41,7 +41,14 @@ from pulumi.runtime.rpc import UNKNOWN
 from pulumi_ims_record.api.fields import camel_case
 
 from . import schema
-from ._base import ProviderBase, ProviderError, bound_by_custom_timeout, differs
+from ._base import (
+    NATIVE_DOOR,
+    PROGRAM_DIFF,
+    ProviderBase,
+    ProviderError,
+    bound_by_custom_timeout,
+    differs,
+)
 from .job import LiveRecordJobProvider
 from .job_set import LiveRecordJobSetProvider
 from .template import LiveRecordTemplateProvider
@@ -218,6 +225,18 @@ def secret_properties(properties: Mapping[str, PropertyValue]) -> frozenset[str]
     return frozenset(snake_case(key) for key, value in properties.items() if value.contains_secret())
 
 
+_QUOTED_VALUE = re.compile(r" \(got .*\)$")
+
+
+def without_secret_value(reason: str, secrets: frozenset[str]) -> str:
+    """A check failure (``path: rule (got value)``) without the value when the program made the property it
+    belongs to a secret: the engine would redact it, so must we."""
+    top_level = re.match(r"[a-z_]*", reason)
+    if top_level and top_level.group(0) in secrets:
+        return _QUOTED_VALUE.sub("", reason)
+    return reason
+
+
 # --- the provider -------------------------------------------------------------------------------------------
 
 
@@ -276,9 +295,9 @@ class ImsRecordProvider(rpc.Provider):
 
     def __init__(self, engine_address: str | None = None) -> None:
         self.cores: dict[str, ProviderBase] = {
-            schema.token("LiveRecordTemplate"): LiveRecordTemplateProvider(),
-            schema.token("LiveRecordJob"): LiveRecordJobProvider(),
-            schema.token("LiveRecordJobSet"): LiveRecordJobSetProvider(),
+            schema.token("LiveRecordTemplate"): LiveRecordTemplateProvider(NATIVE_DOOR),
+            schema.token("LiveRecordJob"): LiveRecordJobProvider(NATIVE_DOOR),
+            schema.token("LiveRecordJobSet"): LiveRecordJobSetProvider(NATIVE_DOOR),
         }
         log = EngineLog(engine_address)
         for core in self.cores.values():
@@ -286,6 +305,9 @@ class ImsRecordProvider(rpc.Provider):
             core.warn = log.warning  # type: ignore[method-assign]
             core.notice = log.info  # type: ignore[method-assign]
             core.max_connections = MAX_PARALLEL_CALLS
+        self._checked: set[str] = set()
+        """URNs whose new inputs this process checked: the engine checks a program's inputs before it diffs
+        them (preview, up), while a refresh diffs what it read with no check."""
         self._executor = ThreadPoolExecutor(MAX_PARALLEL_CALLS, thread_name_prefix="ims-record")
 
     def _core(self, type_token: str) -> tuple[str, ProviderBase]:
@@ -317,23 +339,24 @@ class ImsRecordProvider(rpc.Provider):
 
     async def check(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
         resource, core = self._core(request.type)
+        self._checked.add(request.urn)
         news = properties_to_plain(resource, request.new_inputs)
         if resource != "LiveRecordJobSet" and "name" not in news:
             news["name"] = request.name  # as the Python resources do: the resource's name
         result: CheckResult = await self._run(request.urn, lambda: core.check({}, news))
+        secrets = secret_properties(request.new_inputs)
         failures = [
-            rpc.CheckFailure(camel_path(failure.property), camel_path(failure.reason))
+            rpc.CheckFailure("", camel_path(without_secret_value(failure.reason, secrets)))
             for failure in result.failures or []
         ]
-        inputs = properties_from_plain(
-            resource, result.inputs or {}, secrets=secret_properties(request.new_inputs)
-        )
+        inputs = properties_from_plain(resource, result.inputs or {}, secrets=secrets)
         return rpc.CheckResponse(inputs=inputs, failures=failures)
 
     async def diff(self, request: rpc.DiffRequest) -> rpc.DiffResponse:
         resource, core = self._core(request.type)
         olds = properties_to_plain(resource, request.old_state)
         news = properties_to_plain(resource, request.new_inputs)
+        PROGRAM_DIFF.set(request.urn in self._checked)  # this handler's own context: _run copies it
         result = await self._run(request.urn, lambda: core.diff(request.resource_id, olds, news))
         replaces = list(result.replaces or [])
         detailed: dict[str, rpc.PropertyDiff] = {}

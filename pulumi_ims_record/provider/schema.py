@@ -206,7 +206,8 @@ OUTPUT_SHAPES = {
 CONFIG: tuple[tuple[str, str, bool], ...] = (
     (
         "region",
-        "The region, e.g. cn-shanghai (else alicloud:region, the environment or the aliyun profile).",
+        "The region, e.g. cn-shanghai (else ALIBABA_CLOUD_REGION_ID in the environment, or the aliyun "
+        "CLI profile).",
         False,
     ),
     (

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from pulumi_ims_record.api import rules
 from pulumi_ims_record.ice import (
@@ -24,7 +24,7 @@ from pulumi_ims_record.ice import (
 )
 
 from ._base import ProviderBase, differs, parse_api_time, without_provider
-from ._checks import TEMPLATE_INPUTS, check_template, is_unknown, plain_number
+from ._checks import TEMPLATE_INPUTS, check_template, engine_failures, is_unknown, plain_number
 
 # --- schema: snake_case property → ice.RecordFormat field (PascalCase API names live in ice/) ---
 
@@ -102,7 +102,7 @@ class LiveRecordTemplateProvider(ProviderBase):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = check_template(news)
-        return CheckResult(inputs, [CheckFailure(path, reason) for path, reason in failures])
+        return CheckResult(inputs, engine_failures(failures))
 
     # --- diff ---
 
@@ -114,9 +114,11 @@ class LiveRecordTemplateProvider(ProviderBase):
         if adopt is not None and (is_unknown(adopt) or adopt != id_):
             replaces.append("adopt_template_id")
         if changed and olds.get("type") == SYSTEM_TYPE:  # an imported preset: the update would fail
-            self.warn(f"{self.kind} '{olds.get('name')}' ({id_}): {SYSTEM_TEMPLATE_IS_READ_ONLY}")
+            self.warn_of_update(
+                f"{self.kind} '{olds.get('name')}' ({id_}): {SYSTEM_TEMPLATE_IS_READ_ONLY}"
+            )
         elif changed and not replaces:  # said at preview, where a reviewer reads it
-            self.warn(
+            self.warn_of_update(
                 f"{self.kind} '{olds.get('name')}' ({id_}) is updated in place ({', '.join(changed)}): jobs "
                 "already recording with it keep the settings they were submitted with; only new jobs use the "
                 "new ones"

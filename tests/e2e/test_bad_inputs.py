@@ -79,6 +79,13 @@ BAD_INPUTS = {
     ),
     "notify URL is not a URL": (program(job={"notify_url": "not a url"}), "notify_url"),
 }
+SAID_IN_FULL = {
+    "slice too short": (
+        "resource 'template' has a problem: record_formats[0].slice_duration: must be 5–30 seconds (got 2)"
+    ),
+    "no formats": "resource 'template' has a problem: record_formats: must be a non-empty list",
+}
+"""What the engine prints, word for word, in some cases: the path, the rule and the value where it has one."""
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
@@ -90,7 +97,10 @@ def test_bad_input_fails_at_preview_naming_the_property_with_no_api_call(engine:
     with pytest.raises(auto.CommandError) as failure:
         stack.preview()
 
-    assert property_path in str(failure.value), str(failure.value)
+    said = str(failure.value)
+    assert f"{property_path}: " in said, said
+    assert "<nil>" not in said, said
+    assert SAID_IN_FULL.get(case, "") in said, said
     assert engine.ims.total_calls() == 0, engine.ims.stats()
 
 

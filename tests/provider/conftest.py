@@ -50,6 +50,18 @@ def clean_credentials_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Any
     monkeypatch.setenv("ALIBABA_CLOUD_CONFIG_FILE", str(tmp_path / "no-aliyun-config.json"))
 
 
+def failure_pairs(failures: Any) -> list[tuple[str, str]]:
+    """``(path, rule)`` of each check failure. The engine gets each as the reason ``path: rule`` with no
+    property (a property is shown with the top-level input of that name: ``{<nil>}`` for a nested path)."""
+    pairs = []
+    for failure in failures or []:
+        assert failure.property == "", (failure.property, failure.reason)
+        path, separator, rule = failure.reason.partition(": ")
+        assert separator, failure.reason
+        pairs.append((path, rule))
+    return pairs
+
+
 def local_config(server: LocalIms, **extra: str) -> dict[str, str]:
     return {
         "ims-record:endpoint": server.endpoint,

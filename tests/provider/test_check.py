@@ -12,7 +12,7 @@ from pulumi.output import Unknown
 from pulumi_ims_record.provider import LiveRecordJobProvider, LiveRecordTemplateProvider
 from tests.conftest import LocalIms
 
-from .conftest import HLS_FORMAT, checked, configured, job_inputs, local_config
+from .conftest import HLS_FORMAT, checked, configured, failure_pairs, job_inputs, local_config
 
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
@@ -368,7 +368,7 @@ def test_check_rejects_bad_input_naming_the_property_without_api_calls(
     provider = template_provider if resource == "template" else job_provider
     calls_before = local_ims.total_calls()
     result = provider.check({}, news)
-    failures = {(failure.property, failure.reason) for failure in result.failures}
+    failures = failure_pairs(result.failures)
     assert any(prop == path and rule_word in reason for prop, reason in failures), failures
     assert local_ims.total_calls() == calls_before
 

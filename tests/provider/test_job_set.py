@@ -16,7 +16,7 @@ from pulumi_ims_record.provider import ProviderError, ProviderSettings
 from pulumi_ims_record.provider.job_set import LiveRecordJobSetProvider
 from tests.conftest import LocalIms
 
-from .conftest import checked
+from .conftest import checked, failure_pairs
 
 BUCKET = "recordings"
 
@@ -159,12 +159,12 @@ def test_check_fills_defaults_and_names_each_failure_with_its_entry_path(
             concurrency=0,
         ),
     )
-    failures = {(f.property, f.reason.split(" (")[0]) for f in bad.failures}
+    failures = {(path, reason.split(" (")[0]) for path, reason in failure_pairs(bad.failures)}
     paths = {path for path, _ in failures}
     assert "jobs[2].notify_url" in paths
     assert "jobs[3].stream_input.url" in paths
     assert ("jobs[4].key", "duplicates jobs[0].key: keys must be unique, ignoring case") in failures
-    reasons = {f.property: f.reason for f in bad.failures}
+    reasons = dict(failure_pairs(bad.failures))
     assert reasons["jobs[6].key"] == (
         "duplicates jobs[1].key ('b') but for letter case: keys must be unique, ignoring case"
     )
@@ -179,7 +179,7 @@ def test_check_requires_a_record_output_on_the_entry_or_the_set(
 ) -> None:
     news = {"jobs": [entry("a"), entry("b", record_output={"bucket": "other-bucket"})], "template_id": "t"}
     result = set_provider.check({}, news)
-    assert [(f.property, f.reason.split(" (")[0]) for f in result.failures] == [
+    assert [(path, reason.split(" (")[0]) for path, reason in failure_pairs(result.failures)] == [
         ("jobs[0].record_output", "is required")
     ]
 

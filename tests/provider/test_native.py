@@ -16,6 +16,7 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from pulumi_ims_record.provider import ProviderSettings, native
 from tests.conftest import LOCAL_ACCESS_KEY_ID, LOCAL_ACCESS_KEY_SECRET, LocalIms
+from tests.provider.conftest import HLS_FORMAT, failure_pairs
 
 STREAM = "rtmp://127.0.0.1:1935/live/stage-a"
 T = TypeVar("T")
@@ -120,8 +121,8 @@ def test_check_names_camel_case_properties_and_calls_nothing(
     answer = check(
         provider, "LiveRecordTemplate", "hls", recordFormats=[bad, {"format": "mp4", "sliceDuration": 5.0}]
     )
-    failures = {(failure.property, failure.reason) for failure in answer.failures or []}
-    assert ("recordFormats[0].sliceDuration", "must be 5–30 seconds") in failures
+    failures = failure_pairs(answer.failures)
+    assert ("recordFormats[0].sliceDuration", "must be 5–30 seconds (got 99)") in failures
     assert any(prop == "recordFormats[1].sliceDuration" and "m3u8" in reason for prop, reason in failures)
     assert local_ims.total_calls() == 0
 
@@ -390,8 +391,8 @@ def test_import_reads_inputs_that_the_next_preview_finds_unchanged(
         assert not diff.changes, (resource, inputs)
 
 
-def test_diffs_name_each_changed_leaf_and_warn_the_reviewer(
-    provider: native.ImsRecordProvider, capsys: pytest.CaptureFixture[str]
+def test_diffs_name_each_changed_leaf_and_warn_the_reviewer_but_not_on_refresh(
+    provider: native.ImsRecordProvider, local_ims: LocalIms, capsys: pytest.CaptureFixture[str]
 ) -> None:
     template_id = str(create_template(provider).resource_id)
     entries = [
@@ -438,6 +439,16 @@ def test_diffs_name_each_changed_leaf_and_warn_the_reviewer(
     }
     warning = capsys.readouterr().err
     assert "the jobs of entries cam8 leave the set" in warning and "keeps recording" in warning
+
+    # A refresh diffs what it read against the recorded inputs with no check first: the same difference is
+    # reported, but it updates nothing, so nothing is said about an update.
+    with configured(local_ims) as refreshing:
+        request = rpc.DiffRequest(
+            urn("LiveRecordJobSet", "set"), str(created.resource_id), created.properties, new_inputs or {}, []
+        )
+        refreshed = run(refreshing.diff(request))
+    assert refreshed.changes and refreshed.detailed_diff.keys() == diff.detailed_diff.keys()
+    assert "leave the set" not in capsys.readouterr().err
 
 
 def test_each_cores_connection_pool_is_as_wide_as_the_thread_pool(provider: native.ImsRecordProvider) -> None:
@@ -499,3 +510,25 @@ def test_a_submit_cut_short_by_custom_timeouts_is_adopted_by_the_next_up(
         retried = rpc.CreateRequest(request.urn, request.properties, 0.0, False)
         created = plain(run(next_up.create(retried)).properties)
     assert created["origin"] == "adopted_recent" and "SubmitLiveRecordJob" not in local_ims.stats()
+
+
+def test_advice_names_the_package_keys_never_the_python_doors_alicloud_keys(local_ims: LocalIms) -> None:
+    """The plugin reads only ``ims-record:*`` config, so its advice names those keys: telling a YAML user to
+    set ``alicloud:region`` would change nothing."""
+
+    def client_error(variables: dict[str, str]) -> str:
+        made = native.ImsRecordProvider()
+        run(made.configure(rpc.ConfigureRequest(variables, {}, True, False)))
+        core = made.cores["ims-record:index:LiveRecordTemplate"]
+        inputs = core.check({}, {"name": "t", "record_formats": [dict(HLS_FORMAT)]}).inputs
+        with pytest.raises(native.ProviderError) as caught:
+            core.create(inputs)
+        return str(caught.value)
+
+    no_region = client_error({})
+    assert "no region: set it with `pulumi config set ims-record:region cn-shanghai`" in no_region
+    no_credentials = client_error({"ims-record:config:endpoint": local_ims.endpoint})
+    assert "`pulumi config set ims-record:accessKey <id>`" in no_credentials, no_credentials
+    assert "`pulumi config set --secret ims-record:secretKey <secret>`" in no_credentials, no_credentials
+    for said in (no_region, no_credentials):
+        assert "alicloud:" not in said, said
