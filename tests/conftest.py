@@ -28,6 +28,13 @@ LOCAL_ACCESS_KEY_ID = "ims-local-key"
 LOCAL_ACCESS_KEY_SECRET = "ims-local-secret"
 
 
+@pytest.hookimpl(trylast=True)  # after tests/e2e/conftest.py has marked its tests
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests (end-to-end, recordings) first, the hundreds of quick ones after: run side by side, the
+    quick ones then fill in around the last slow ones instead of a slow one starting when all else is done."""
+    items.sort(key=lambda item: not (item.get_closest_marker("e2e") or item.get_closest_marker("recording")))
+
+
 def wait_until(condition: Any, *, timeout: float, interval: float = 0.1, message: str) -> Any:
     """Poll ``condition()`` until it returns something truthy, which is returned; fail after ``timeout`` s."""
     deadline = time.monotonic() + timeout
