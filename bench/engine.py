@@ -135,6 +135,7 @@ class Workspace:
             "PULUMI_CONFIG_PASSPHRASE": "bench",
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_IGNORE_AMBIENT_PLUGINS": "false",  # the plugin on PATH (scripts/env.sh ignores it)
             "PULUMI_PYTHON_CMD": PYTHON,
             # The provider process imports bench.floor / bench.jobset from the repository root.
             "PYTHONPATH": str(REPO_ROOT),

@@ -8,7 +8,8 @@
 #   3. the Pulumi CLI: a `pulumi` on PATH at least as new as the pinned version, else built from tools/pulumi-cli;
 #   3b. the Pulumi YAML language host, built from tools/pulumi-yaml with the CLI's Go caches;
 #   4. .venv/bin/{pulumi, pulumi-resource-pulumi-python, pulumi-language-python, pulumi-language-yaml};
-#   5. .state/: the file backend and PULUMI_HOME.
+#   5. .state/: the file backend and PULUMI_HOME;
+#   6. the ims-record plugin (this checkout's code) in PULUMI_HOME's plugin cache.
 # The Go builds (3, 3b: minutes when cold) start first, in the background; 1 and 2 run beside them.
 # Progress goes to stderr, prefixed with "==>"; long steps log under .state/logs/; a bootstrap that did anything
 # ends with the time each part took.
@@ -283,6 +284,23 @@ link "$TOOLS_BIN/pulumi-language-python" "$VENV/bin/pulumi-language-python"
 # --- 5. state: file backend, PULUMI_HOME ----------------------------------------------------------------
 # (The demo stacks' passphrase is set by scripts/env.sh.)
 mkdir -p "$STATE/backend" "$STATE/pulumi-home"
+
+# --- 6. the ims-record plugin in this checkout's plugin cache ---------------------------------------------------
+# Installed the way Pulumi installs plugins, so the engine finds it in PULUMI_HOME without "using ... from $PATH"
+# (scripts/env.sh ignores plugins on PATH). It runs this checkout's code, so it never needs reinstalling for a
+# change; only a new version does. Outside the checkout, build a self-contained one (README: your own YAML project).
+PACKAGE_VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/pyproject.toml" | head -n1)"
+dev_plugin="$ROOT/.tools/ims-record-plugin/pulumi-resource-ims-record"  # not on PATH: the cache's copy is used
+mkdir -p "$(dirname "$dev_plugin")"
+install_script "$dev_plugin" "#!/bin/sh
+# The ims-record plugin of this checkout (scripts/bootstrap.sh installs it into .state/pulumi-home): its code.
+exec \"$VENV/bin/python\" -u -m pulumi_ims_record.provider.native \"\$@\""
+cached_plugin="$STATE/pulumi-home/plugins/resource-ims-record-v$PACKAGE_VERSION/pulumi-resource-ims-record"
+if ! cmp -s "$dev_plugin" "$cached_plugin"; then
+    PULUMI_HOME="$STATE/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true "$VENV/bin/pulumi" plugin install \
+        resource ims-record "$PACKAGE_VERSION" --file "$dev_plugin" --reinstall >"$LOGS/plugin-install.log" 2>&1 \
+        || { cat "$LOGS/plugin-install.log" >&2; fail "could not install the ims-record plugin into .state/pulumi-home"; }
+fi
 
 step "bootstrap done: $("$VENV/bin/pulumi" version) at $pulumi_binary, $("$VENV/bin/python" --version) in .venv"
 if [[ -s "$TIMINGS" ]]; then

@@ -16,5 +16,8 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_
     export PULUMI_CONFIG_PASSPHRASE=ims-record-local-demo
 fi
 export PULUMI_SKIP_UPDATE_CHECK=true
+# Plugins come from PULUMI_HOME's cache (the bootstrap installs ims-record there) or from next to the CLI, as for
+# users; without this the engine prefers .venv/bin/pulumi-resource-ims-record and warns "using ... from $PATH".
+export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 unset _ims_root

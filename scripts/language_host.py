@@ -218,6 +218,15 @@ class PythonLanguageHost(LanguageServer):
                 stdout=b"nothing to install: no requirements.txt\n"
             )
 
+    def GenerateProgram(self, request: Any, context: Any) -> Any:
+        # `pulumi import` asks for the program text of what it imported (Pulumi's own host converts PCL).
+        message = (
+            "this Python language host (scripts/language_host.py, which stands in for Pulumi's) does not "
+            "write code: run `pulumi import` with --generate-code=false and declare the imported resource in "
+            "__main__.py with the inputs the import shows (`pulumi stack export` lists them)"
+        )
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
+
     def GetRequiredPackages(self, request: Any, context: Any) -> Any:
         # Dynamic providers need no plugin besides the bundled pulumi-python; nothing to download.
         return language_pb2.GetRequiredPackagesResponse()

@@ -40,6 +40,8 @@ from pulumi_ims_record.ice import (
 from ._checks import PROVIDER_KEY, contains_unknown, plain_number
 
 ENDPOINT_ENV_VAR = "ALIBABA_CLOUD_ICE_ENDPOINT"
+SIGNATURE_CODES = frozenset({"SignatureDoesNotMatch", "IncompleteSignature"})
+"""API codes meaning the secret did not sign what the service expected (a wrong secret, most often)."""
 
 
 PROVIDER_MAX_RETRIES = 8
@@ -204,6 +206,14 @@ class ProviderSettings:
             return f"{error} (set by {self.endpoint_source})"
         return str(error)
 
+    def bad_secret(self) -> str:
+        """What to check when the service cannot verify a request's signature."""
+        return (
+            "the service could not verify the request's signature: check that the AccessKey secret is the "
+            "one that goes with the AccessKey id (ALIBABA_CLOUD_ACCESS_KEY_SECRET, the aliyun profile, or "
+            f"`pulumi config set --secret {self.words.secret_key} <secret>`), and the STS token with both"
+        )
+
     def unreachable(self) -> str:
         """What to check when nothing answers."""
         if self.endpoint_source:
@@ -346,14 +356,17 @@ class ProviderBase(ResourceProvider):
 
     # --- errors and messages ---
 
-    def fail(self, label: str, exc: BaseException | str) -> NoReturn:
+    def fail(self, label: str, exc: BaseException | str, *, during: str | None = None) -> NoReturn:
         """Raise a one-line ``ProviderError`` about ``label`` (e.g. ``"'hls-30s'"``), without the chained
-        traceback of the client error."""
+        traceback of the client error; ``during`` says what the failed call was for, where the user could not
+        guess it (a listing before a create)."""
         if isinstance(exc, ApiError):
             detail = (
                 f"{exc.operation} failed: Code {exc.code or '(none)'}: {exc.message or '(no message)'} "
                 f"(HTTP {exc.status_code}, RequestId: {exc.request_id or 'unknown'})"
             )
+            if exc.code in SIGNATURE_CODES:
+                detail += f"; {self.settings().bad_secret()}"
         elif isinstance(exc, ConfigurationError):
             detail = self.settings().advice(exc)
         elif isinstance(exc, ConnectError):
@@ -362,6 +375,8 @@ class ProviderBase(ResourceProvider):
             detail = f"{exc} ({CUSTOM_TIMEOUT.get() or 'the deadline of the operation'} ran out)"
         else:
             detail = str(exc)
+        if during:
+            detail = f"{during}: {detail}"
         raise ProviderError(f"{self.kind} {label}: {detail}") from None
 
     def settings(self) -> ProviderSettings:

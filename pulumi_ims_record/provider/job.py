@@ -82,6 +82,10 @@ CREATE_TIME_TOLERANCE = timedelta(seconds=2)
 keeps the stored time when the service's is this close, so refresh does not report a one-second drift."""
 LEFTOVER_PAGE_SIZE = 100
 LEFTOVER_PAGE_WORKERS = 8
+LOOKING_FOR_LEFTOVERS = (
+    f"before submitting, listing the jobs of the last {RECENT_MINUTES} minutes for one an "
+    "interrupted earlier run may have submitted (adopted instead of recording the stream twice)"
+)
 
 ORIGIN_SUBMITTED = "submitted"
 ORIGIN_ADOPTED_BY_ID = "adopted_by_id"
@@ -306,7 +310,7 @@ class LiveRecordJobProvider(ProviderBase):
                 try:
                     self._leftovers = self._list_recent_jobs()
                 except IceError as exc:
-                    self.fail(label, exc)
+                    self.fail(label, exc, during=LOOKING_FOR_LEFTOVERS)
             leftovers = self._leftovers
         oldest = datetime.now(timezone.utc) - RECENT_WINDOW
         return [job for job in leftovers if parse_api_time(job.create_time) >= oldest]

@@ -62,6 +62,7 @@ from ._checks import (
 from .job import (
     CLOCK_SKEW,
     FILES_WINDOW,
+    LOOKING_FOR_LEFTOVERS,
     ORIGIN_ADOPTED_AFTER_AMBIGUOUS,
     ORIGIN_ADOPTED_RECENT,
     ORIGIN_SUBMITTED,
@@ -328,7 +329,7 @@ class LiveRecordJobSetProvider(ProviderBase):
             try:
                 recent = self._recent_jobs(client)
             except IceError as exc:
-                self.fail(f"{operation}", exc)
+                self.fail(f"{operation}", exc, during=LOOKING_FOR_LEFTOVERS)
             adoptable = _Adoptable(recent, taken=(str(state["job_id"]) for state in kept.values()))
             found = {job.job_id: job for job in recent}
 

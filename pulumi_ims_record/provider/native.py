@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import importlib.metadata
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -53,7 +52,7 @@ from .job import LiveRecordJobProvider
 from .job_set import LiveRecordJobSetProvider
 from .template import LiveRecordTemplateProvider
 
-VERSION = importlib.metadata.version("pulumi-ims-record")
+VERSION = schema.VERSION
 MAX_PARALLEL_CALLS = 64
 """Threads for core calls: the engine's ``--parallel`` (default 4 × CPUs) rarely goes past it."""
 
@@ -469,8 +468,12 @@ def serve(provider: ImsRecordProvider, args: list[str]) -> None:
 
 
 def main() -> None:
-    """The plugin's entry point: the engine starts it and reads the port it prints."""
+    """The plugin's entry point: the engine starts it and reads the port it prints; ``--version`` prints the
+    version and exits."""
     args = sys.argv[1:]
+    if args == ["--version"]:
+        print(VERSION)
+        return
     engine_address = next((arg for arg in args if not arg.startswith("-")), None)
     serve(ImsRecordProvider(engine_address), args)
 

@@ -12,6 +12,7 @@ Pulumi package.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import sys
 from collections.abc import Iterable
@@ -23,6 +24,9 @@ from pulumi_ims_record.api.fields import ARRAY, BOOLEAN, INTEGER, OBJECT, STRING
 
 from ._checks import DEFAULT_WAIT_TIMEOUT, WAIT_TIMEOUT_RANGE
 from .job_set import CONCURRENCY_RANGE, DEFAULT_CONCURRENCY
+
+VERSION = importlib.metadata.version("pulumi-ims-record")
+"""The package's version (pyproject.toml) is the schema's and the plugin's."""
 
 PACKAGE = "ims-record"
 MAP = "map"
@@ -274,7 +278,7 @@ def _resource(name: str, description: str, properties: tuple[Property, ...]) -> 
     return spec
 
 
-def package_schema(version: str = "0.0.0") -> dict[str, Any]:
+def package_schema(version: str = VERSION) -> dict[str, Any]:
     """The whole schema as a JSON-ready dict."""
     config = {
         name: {"type": STRING, "description": description, **({"secret": True} if secret else {})}
@@ -301,7 +305,7 @@ def package_schema(version: str = "0.0.0") -> dict[str, Any]:
     }
 
 
-def schema_text(version: str = "0.0.0") -> str:
+def schema_text(version: str = VERSION) -> str:
     """``schema.json`` as written in the repository."""
     return json.dumps(package_schema(version), indent=2, ensure_ascii=False) + "\n"
 

@@ -90,6 +90,9 @@ class Engine:
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            # Each test has its own PULUMI_HOME with an empty plugin cache: the plugin is the one on PATH (the
+            # checkout's), even under ./run test, whose scripts/env.sh ignores plugins on PATH.
+            "PULUMI_IGNORE_AMBIENT_PLUGINS": "false",
             "PULUMI_PYTHON_CMD": str(VENV / "bin" / "python"),
             # Belt and braces: even without the stack config the provider never leaves the loopback server.
             "ALIBABA_CLOUD_ICE_ENDPOINT": self.ims.endpoint,
@@ -192,6 +195,17 @@ class Engine:
 
     def jobs_per_name(self) -> Counter[str]:
         return Counter(job.name for job in self.jobs())
+
+
+def pip_settings() -> dict[str, str]:
+    """What a user's own ``pip install`` would have from this shell: index, cache, no version check."""
+    settings = {"PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_CACHE_DIR"):
+        if name in os.environ:
+            settings[name] = os.environ[name]
+    if "XDG_CACHE_HOME" in os.environ:
+        settings["XDG_CACHE_HOME"] = os.environ["XDG_CACHE_HOME"]
+    return settings
 
 
 def new_access_key(*, sts: bool = False) -> AccessKey:

@@ -121,7 +121,19 @@ def test_import_into_a_python_project_without_generated_code(engine: Engine) -> 
     directory = engine.project("py-import", source)
     engine.init_project_stack(directory, "dev")
 
-    # The project's language host has no GenerateProgram: the program above is written by hand.
+    # The project's language host writes no code; asked to, it says what to do instead (in a stack of its own:
+    # the import itself is done before the code is asked for).
+    engine.init_project_stack(directory, "codegen")
+    asked = engine.cli(
+        ["import", "ims-record:index:LiveRecordTemplate", "hls", template_id, "--yes", "--stack", "codegen"],
+        cwd=directory,
+        check=False,
+    )
+    said = asked.stdout + asked.stderr
+    assert "run `pulumi import` with --generate-code=false" in said, said
+    engine.cli(["stack", "rm", "codegen", "--yes", "--force"], cwd=directory)
+
+    # So the program above is written by hand.
     import_both(engine, directory, template_id, job_id, "--generate-code=false")
 
     engine.ims.reset_stats()

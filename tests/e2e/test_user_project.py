@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.conftest import REPO_ROOT
 
-from .conftest import PASSPHRASE, PULUMI, REGION, Engine
+from .conftest import PASSPHRASE, PULUMI, REGION, Engine, pip_settings
 
 TOOLS_BIN = REPO_ROOT / ".tools" / "bin"  # the plugin launchers the bootstrap installs
 ONLY_IN_PROJECT = "inflection"  # a small package the checkout's .venv does not install
@@ -72,18 +72,9 @@ def user_env(engine: Engine) -> dict[str, str]:
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         # Anything that fell back to PULUMI_PYTHON_CMD instead of the project's venv would fail loudly.
         "PULUMI_PYTHON_CMD": "/nonexistent/python3",
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        **pip_settings(),
         **engine.access_key.env(),
     }
-    for name in (
-        "PIP_INDEX_URL",
-        "PIP_EXTRA_INDEX_URL",
-        "PIP_TRUSTED_HOST",
-        "PIP_CACHE_DIR",
-        "XDG_CACHE_HOME",
-    ):
-        if name in os.environ:
-            env[name] = os.environ[name]
     assert str(REPO_ROOT / ".venv") not in env["PATH"]
     return env
 

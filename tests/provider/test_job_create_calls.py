@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pulumi_ims_record.ice import _client as ice_client
-from pulumi_ims_record.provider import LiveRecordJobProvider
+from pulumi_ims_record.provider import LiveRecordJobProvider, ProviderError
 from pulumi_ims_record.provider import job as job_module
 from tests.conftest import LocalIms
 
@@ -167,3 +167,22 @@ def test_the_adoption_listing_reads_every_page_of_a_busy_window(
     assert local_ims.stats().get("ListLiveRecordJobs", 0) >= 3  # 13+ jobs in pages of 5, read once each
     _, busy = create(this_run, template_id, name="busy-11", stream_input=stream("busy-11"))
     assert busy["origin"] == "adopted_recent"
+
+
+def test_a_failed_adoption_listing_says_why_it_was_made(
+    job_provider: LiveRecordJobProvider,
+    template_id: str,
+    local_ims: LocalIms,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ice_client, "BACKOFF_BASE_SECONDS", 0.01)
+    local_ims.set_faults({"error_rate": {"ListLiveRecordJobs": 1.0}, "error_kind": "5xx"})
+    try:
+        with pytest.raises(ProviderError) as caught:
+            create(job_provider, template_id, name="listed", stream_input=stream("listed"))
+    finally:
+        local_ims.clear_faults()
+    said = str(caught.value)
+    assert "before submitting, listing the jobs of the last 10 minutes for one an interrupted" in said, said
+    assert "ListLiveRecordJobs failed: Code ServiceUnavailable" in said, said
+    assert local_ims.stats().get("SubmitLiveRecordJob", 0) == 0

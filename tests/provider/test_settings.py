@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import threading
+from typing import Any
 
 import dill
 import pytest
@@ -19,6 +20,7 @@ from pulumi_ims_record.provider import (
     ProviderSettings,
     _base,
 )
+from pulumi_ims_record.provider._base import NATIVE_DOOR
 from tests.conftest import REPO_ROOT, LocalIms
 
 from .conftest import HLS_FORMAT, checked, configured, local_config
@@ -168,3 +170,21 @@ def test_importing_the_provider_does_not_import_pulumi_alicloud() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_a_wrong_secret_says_to_check_the_secret_the_way_each_door_sets_it(local_ims: LocalIms) -> None:
+    def create_error(provider: Any, config: dict[str, str]) -> str:
+        configured(provider, config)
+        inputs = checked(provider, {"name": "t", "record_formats": [dict(HLS_FORMAT)]})
+        with pytest.raises(ProviderError) as caught:
+            provider.create(inputs)
+        return str(caught.value)
+
+    wrong = {**local_config(local_ims), "alicloud:secretKey": "not-the-secret"}
+    said = create_error(LiveRecordTemplateProvider(), wrong)
+    assert "Code SignatureDoesNotMatch" in said, said
+    assert "check that the AccessKey secret is the one that goes with the AccessKey id" in said, said
+    assert "`pulumi config set --secret alicloud:secretKey <secret>`" in said, said
+    assert "not-the-secret" not in said
+    native_said = create_error(LiveRecordTemplateProvider(NATIVE_DOOR), wrong)
+    assert "`pulumi config set --secret ims-record:secretKey <secret>`" in native_said, native_said
