@@ -13,6 +13,7 @@ verify the signature; apply the operation; answer JSON."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import io
 import ipaddress
@@ -260,6 +261,19 @@ class RequestLog:
     access_key_id: str | None = None  # once the signature checked out; never the secret
     code: str | None = None  # the API error code of an error answer
     request_id: str | None = None
+
+
+def _listen(
+    host: str, port: int, handler: type[BaseHTTPRequestHandler], ims: LocalIms, what: str
+) -> _TrackingServer:
+    """A listener on ``host:port``; an address in use is said with the port and which one it is."""
+    try:
+        return _TrackingServer((host, port), handler, ims)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            said = f"{host}:{port}, {what}, is in use (`ss -ltnp 'sport = :{port}'` says by what)"
+            raise OSError(error.errno, said) from None
+        raise
 
 
 class _JsonHandler(BaseHTTPRequestHandler):
@@ -931,8 +945,10 @@ class LocalIms:
         )
         backend.attach_recorder(recorder)
         self._backend = backend
-        self._api = _TrackingServer((self.config.host, self.config.port), ApiHandler, self)
-        self._admin = _TrackingServer(("127.0.0.1", self.config.admin_port), AdminHandler, self)
+        self._api = _listen(self.config.host, self.config.port, ApiHandler, self, "the API port (--port)")
+        self._admin = _listen(
+            "127.0.0.1", self.config.admin_port, AdminHandler, self, "the admin port (--admin-port)"
+        )
         self.host_id = f"{_display_host(self.config.host)}:{self.port}"
         backend.public_base_url = self.endpoint
         self.callbacks.own_ports = frozenset({self.port, self.admin_port})
@@ -958,9 +974,11 @@ class LocalIms:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        serving = bool(self._threads)  # shutdown() waits for serve_forever, which never ran if start() failed
         for server in (self._api, self._admin):
             if server is not None:
-                server.shutdown()
+                if serving:
+                    server.shutdown()
                 server.server_close()
                 server.close_connections()
         for thread in self._threads:

@@ -21,7 +21,7 @@ from .conftest import Engine
 from .programs import PROJECT_PROGRAM
 
 POINTS = 10  # runs that really died by SIGKILL, over all shards
-SHARDS = 2  # the points are split in shards, each a test of its own (own local IMS), so they run side by side
+SHARDS = 5  # the points are split in shards, each a test of its own (own local IMS), so they run side by side
 MAX_ATTEMPTS = 20  # per shard: a run may end before its kill point comes; it is checked too, not counted
 SEED = 20261129  # shard k draws its points from SEED + k
 SUBMIT = "SubmitLiveRecordJob"

@@ -166,3 +166,26 @@ def test_an_embedded_server_locks_its_data_directory_until_stopped(tmp_path: Pat
         first.stop()
     with LocalIms(ServerConfig(data_dir=tmp_path, port=0, admin_port=0)) as third:
         assert third.port
+
+
+@pytest.mark.parametrize("taken", ["--port", "--admin-port"])
+def test_a_port_in_use_is_named_with_which_port_it_is(
+    taken: str, start_local_ims: Any, tmp_path: Path
+) -> None:
+    first = start_local_ims()
+    port = port_of(first.endpoint) if taken == "--port" else port_of(first.admin)
+    # The other port is free (0), so only the one named can be the problem.
+    other = "--admin-port" if taken == "--port" else "--port"
+    arguments = [taken, str(port), other, "0", "--data-dir", str(tmp_path / "second")]
+    second = subprocess.run(
+        [sys.executable, "-m", "pulumi_ims_record.local", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 1, second.stderr
+    what = "the API port (--port)" if taken == "--port" else "the admin port (--admin-port)"
+    assert second.stderr.strip().splitlines()[-1] == (
+        f"ims-local: cannot start: [Errno 98] 127.0.0.1:{port}, {what}, is in use "
+        f"(`ss -ltnp 'sport = :{port}'` says by what)"
+    )
