@@ -68,6 +68,8 @@ class Janitor:
         self._limits = limits
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ims-limits", daemon=True)
+        self._over_with_nothing_to_delete = False
+        """Said once when it starts, and once when it ends: not at every pass."""
 
     def start(self) -> None:
         if self._limits.enabled:
@@ -107,13 +109,22 @@ class Janitor:
                 if self._delete(record, "the data directory is over --max-data-size"):
                     deleted.append(record)
                     used -= size
-            if used > limits.max_data_size:
+            stuck = used > limits.max_data_size
+            if stuck and not self._over_with_nothing_to_delete:
                 logger.warning(
                     "the data directory holds %d bytes, over --max-data-size (%d), with no finished "
-                    "recording left to delete: recordings in progress and the database are never deleted",
+                    "recording left to delete: recordings in progress and the database are never deleted "
+                    "(said once; the next line about it says when it is back under)",
                     used,
                     limits.max_data_size,
                 )
+            elif not stuck and self._over_with_nothing_to_delete:
+                logger.info(
+                    "the data directory is back under --max-data-size: %d of %d bytes",
+                    used,
+                    limits.max_data_size,
+                )
+            self._over_with_nothing_to_delete = stuck
         return deleted
 
     def _delete(self, record: RecordFile, reason: str) -> bool:

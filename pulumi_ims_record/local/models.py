@@ -608,6 +608,7 @@ class Backend:
         a restart. None for an unknown job."""
         if self.db.get_job(job_id) is None:
             return None
+        logger.info("job %s stopped by the admin API (ims-local stop): files closed, paused for good", job_id)
         self._stop_recorder(job_id)
         self.on_gave_up(job_id)
         return self.db.get_job(job_id)
@@ -615,6 +616,7 @@ class Backend:
     def stop_all_jobs(self) -> list[str]:
         """Stop every job still recording or waiting for its stream; their ids."""
         job_ids = [job.job_id for job in self.db.jobs_to_resume()]
+        logger.info("%d job(s) stopped by the admin API (ims-local stop --all): %s", len(job_ids), job_ids)
         self._stop_recorder(None)
         for job_id in job_ids:
             self.on_gave_up(job_id)
@@ -625,6 +627,7 @@ class Backend:
         nothing half written), then every job, custom template and recording is deleted, with the buckets and
         the recorders' work directories. Returns how many jobs there were."""
         jobs = sum(self.db.job_counts().values())
+        logger.info("reset by the admin API (ims-local reset): %d job(s), templates, recordings go", jobs)
         self._stop_recorder(None)
         self.db.clear()
         for directory in (self.data_dir / "buckets", self.data_dir / "work"):

@@ -482,9 +482,11 @@ class ApiHandler(_JsonHandler):
         elif path == HEALTH_PATH and reading:
             health = self.server.ims.health(details=self._from_loopback())
             self.send_json(200, health, {"Cache-Control": "no-store"})
-        elif path == "/" and reading and not parts.query and "x-acs-action" not in self.headers:
-            # A browser at the endpoint (no API call in it): the console.
-            self._send_plain(302, b"", {"Location": f"{console.PREFIX}/"})
+        elif reading and not parts.query and "x-acs-action" not in self.headers:
+            if path == "/":  # a browser at the endpoint (no API call in it): the console
+                self._send_plain(302, b"", {"Location": f"{console.PREFIX}/"})
+            else:  # a browser's /favicon.ico, a stray link: no API call either, logged by its path
+                self._send_plain(404, b"Not found\n", {"Content-Type": "text/plain; charset=utf-8"})
         else:
             self._serve_api(path)
 

@@ -3,6 +3,7 @@ against a running server. Reset while a job really records: tests/local/test_res
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -23,7 +24,8 @@ def admin(server: RunningIms) -> httpx.Client:
     return httpx.Client(base_url=server.ims.admin_url, timeout=30.0)
 
 
-def test_jobs_stop_one_stop_all_and_reset(server: RunningIms) -> None:
+def test_jobs_stop_one_stop_all_and_reset(server: RunningIms, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="pulumi_ims_record.local.models")
     first = submit(server, "first", "rtmp://127.0.0.1:1935/live/first?token=s3cret")
     second = submit(server, "second", "rtmp://127.0.0.1:1935/live/second")
     with admin(server) as http:
@@ -50,6 +52,11 @@ def test_jobs_stop_one_stop_all_and_reset(server: RunningIms) -> None:
         assert http.post("/reset", params={"confirm": "yes"}).json() == {"deleted_jobs": 2}
         assert http.get("/jobs").json() == {"jobs": []}
     assert not bucket.exists()
+    # Each out-of-band action is in the server's log, where whoever reads it later looks.
+    said = caplog.text
+    assert f"job {first} stopped by the admin API (ims-local stop)" in said, said
+    assert f"1 job(s) stopped by the admin API (ims-local stop --all): ['{second}']" in said, said
+    assert "reset by the admin API (ims-local reset): 2 job(s)" in said, said
     templates = sdk_client(server.port).list_live_record_templates(m.ListLiveRecordTemplatesRequest())
     assert {t.type for t in templates.body.record_template_list} == {"system"}
 

@@ -4,6 +4,7 @@ tests/local/test_limits_recording.py."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -92,8 +93,22 @@ def test_when_only_recordings_in_progress_are_left_nothing_else_goes(
     in_progress = server.backend.bucket_dir("console-bucket") / "record/open-0.ts"
     in_progress.parent.mkdir(parents=True)
     in_progress.write_bytes(b"\0" * 100_000)
-    assert Janitor(server.backend, Limits(max_data_size=10_000)).enforce() == []
+    caplog.set_level(logging.INFO, logger="pulumi_ims_record.local.limits")
+    # Over the limit by the recording in progress alone; under it without.
+    limit = storage.directory_size(server.backend.data_dir) - 50_000
+    janitor = Janitor(server.backend, Limits(max_data_size=limit))
+    assert janitor.enforce() == []
     assert in_progress.exists() and "no finished recording left to delete" in caplog.text
+    # Said once per change, not at every pass: again only after it was back under the limit.
+    for _ in range(3):
+        janitor.enforce()
+    assert caplog.text.count("no finished recording left to delete") == 1
+    in_progress.unlink()
+    janitor.enforce()
+    assert "back under --max-data-size" in caplog.text
+    in_progress.write_bytes(b"\0" * 100_000)
+    janitor.enforce()
+    assert caplog.text.count("no finished recording left to delete") == 2
 
 
 def test_the_limits_show_in_health(server: RunningIms) -> None:

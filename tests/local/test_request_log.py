@@ -31,8 +31,9 @@ def test_one_line_per_request_with_action_key_status_code_time_and_request_id(
     with pytest.raises(ClientException):
         sdk_client(server.port, secret="wrong").list_live_record_jobs(m.ListLiveRecordJobsRequest())
     httpx.get(f"{server.ims.endpoint}/_buckets/b/none.m3u8")
+    favicon = httpx.get(f"{server.ims.endpoint}/favicon.ico")  # what a browser at the console asks for
 
-    listed, missing, forged, file = request_fields(caplog)
+    listed, missing, forged, file, icon = request_fields(caplog)
     assert listed["target"] == "ListLiveRecordJobs" and listed["status"] == 200 and listed["code"] is None
     assert listed["accessKeyId"] == DEFAULT_KEY_ID and listed["requestId"] == answer.body.request_id
     assert isinstance(listed["ms"], float) and listed["method"] in ("GET", "POST")
@@ -40,6 +41,9 @@ def test_one_line_per_request_with_action_key_status_code_time_and_request_id(
     assert said == ("GetLiveRecordJob", 404, "InvalidJobId.NotFound"), missing
     assert forged["accessKeyId"] is None and forged["code"] == "SignatureDoesNotMatch", forged
     assert (file["target"], file["status"]) == ("/_buckets/b/none.m3u8", 404)
+    # Not an API call: a plain 404 logged by its path, not "<invalid> 404 InvalidAction.NotFound".
+    assert (icon["target"], icon["status"], icon["code"]) == ("/favicon.ico", 404, None), icon
+    assert favicon.status_code == 404 and favicon.text == "Not found\n"
     text = "\n".join(caplog.messages)
     assert DEFAULT_SECRET not in text and "wrong" not in text
     assert f"ListLiveRecordJobs 200 - key={DEFAULT_KEY_ID} " in text
