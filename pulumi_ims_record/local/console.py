@@ -117,7 +117,12 @@ def live_playlist(backend: Backend, job_id: str) -> str | None:
     return render_playlist(slices, lambda item: file_url(job.bucket, item.key), live=True)
 
 
-def _job(backend: Backend, job: Job) -> dict[str, Any]:
+FILES_SHOWN = 20
+"""Recordings listed per job, newest first: a job recording 20-second cycles for a day has thousands
+(ListLiveRecordFiles, and the bucket, have them all)."""
+
+
+def _job(backend: Backend, job: Job, file_counts: dict[str, int]) -> dict[str, Any]:
     bucket_dir = backend.bucket_dir(job.bucket)
     open_slices = _open_slices(backend, job)
     return {
@@ -157,14 +162,17 @@ def _job(backend: Backend, job: Job) -> dict[str, Any]:
                 "startTime": record.start_time,
                 "endTime": record.end_time,
             }
-            for record in backend.db.files_of_job(job.job_id)
+            for record in backend.db.newest_files_of_job(job.job_id, FILES_SHOWN)
         ],
+        "filesTotal": file_counts.get(job.job_id, 0),
     }
 
 
 def state(backend: Backend) -> dict[str, Any]:
-    """Everything the page shows: templates, then jobs (newest first) with their events and files."""
+    """Everything the page shows: templates, then jobs (newest first) with their events and their newest
+    files (``FILES_SHOWN`` at most, newest first; ``filesTotal`` says how many there are)."""
+    file_counts = backend.db.file_counts()
     return {
         "templates": [_template(template) for template in backend.db.every_template()],
-        "jobs": [_job(backend, job) for job in backend.db.every_job()],
+        "jobs": [_job(backend, job, file_counts) for job in backend.db.every_job()],
     }

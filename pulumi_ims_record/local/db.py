@@ -463,6 +463,11 @@ class Database:
             for r in self._query("SELECT * FROM files WHERE job_id = ? ORDER BY seq", (job_id,))
         ]
 
+    def newest_files_of_job(self, job_id: str, limit: int) -> list[RecordFile]:
+        """The job's ``limit`` most recently reported files, newest first."""
+        rows = self._query("SELECT * FROM files WHERE job_id = ? ORDER BY seq DESC LIMIT ?", (job_id, limit))
+        return [_file_from_row(r) for r in rows]
+
     def delete_files(self, record_ids: Sequence[str]) -> None:
         if not record_ids:
             return

@@ -55,6 +55,21 @@ def test_a_browser_at_the_endpoint_is_sent_to_the_console(server: RunningIms) ->
         assert unsigned.status_code >= 400 and "Code" in unsigned.json()
 
 
+def test_a_long_job_shows_its_newest_recordings_first_and_how_many_there_are(server: RunningIms) -> None:
+    job_id = submit(server, "long", "rtmp://127.0.0.1:1935/live/long")
+    start = datetime(2030, 5, 1, 12, 0, tzinfo=timezone.utc)
+    cycles = console.FILES_SHOWN + 5
+    for index in range(cycles):  # 20-second cycles, reported in order
+        begins, ends = start + timedelta(seconds=20 * index), start + timedelta(seconds=20 * index + 20)
+        key = f"record/long/{index}.mp4"
+        server.backend.on_file(RecordedFile(job_id, "mp4", key, begins, ends, 20.0, 1, 1))
+    with client(server) as http:
+        [job] = http.get("/_console/api/state").json()["jobs"]
+    shown = [int(file["objectKey"].rsplit("/", 1)[1].split(".")[0]) for file in job["files"]]
+    assert shown == list(range(cycles - 1, cycles - 1 - console.FILES_SHOWN, -1))
+    assert job["filesTotal"] == cycles
+
+
 @pytest.mark.parametrize(
     "path",
     ["/_console/../ims.sqlite3", "/_console/%2e%2e/ims.sqlite3", "/_console/vendor/../../server.log",

@@ -143,6 +143,8 @@ def test_the_console_plays_a_recording_offline_and_shows_hostile_names_as_text(
 
     health = page.locator("#health").text_content() or ""
     assert re.fullmatch(r"\d+ recorders? running · data [\d.]+ [KMG]?i?B of 20\.0 GiB · v\S+", health), health
+    updated = page.locator("#updated").text_content() or ""
+    assert re.fullmatch(r"updated \d\d:\d\d:\d\d UTC", updated), updated  # as every time on the page
 
     hostile = page.locator(f'[data-job-id="{hostile_id}"] .job-name')
     assert hostile.text_content() == HOSTILE_NAME  # shown as text

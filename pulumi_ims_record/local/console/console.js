@@ -108,6 +108,12 @@ function jobCard(job) {
     card.append(el("table", { class: "files" },
       el("thead", {}, el("tr", {}, ...["Format", "Object", "Duration", "Size", "Video", "Recorded", ""].map((h) => el("th", {}, h)))),
       el("tbody", {}, ...job.files.map((file) => fileRow(file, job)))));
+    const older = job.filesTotal - job.files.length;
+    if (older > 0) {
+      card.append(el("p", { class: "muted" },
+        `The ${job.files.length} newest of ${job.filesTotal} recordings; the ${older} older ones are in the bucket ` +
+        "and in ListLiveRecordFiles."));
+    }
   } else {
     card.append(el("p", { class: "muted" }, "No recordings yet: files appear when a cycle closes."));
   }
@@ -147,7 +153,8 @@ async function refresh() {
     document.getElementById("jobs").replaceChildren(...state.jobs.map(jobCard));
     document.getElementById("jobs-empty").hidden = state.jobs.length > 0;
     document.querySelector("#templates tbody").replaceChildren(...state.templates.map(templateRow));
-    document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+    // UTC, 24-hour, like every other time on the page (the API's own).
+    document.getElementById("updated").textContent = `updated ${new Date().toISOString().slice(11, 19)} UTC`;
     if (!document.body.dataset.loaded && location.hash.startsWith("#job-")) {
       // A link to one job (./run demo prints one): show it once the page has it.
       document.getElementById(decodeURIComponent(location.hash.slice(1)))?.scrollIntoView();
