@@ -237,8 +237,11 @@ def remove_object(bucket_directory: Path, key: str) -> bool:
 
 
 def directory_size(directory: Path) -> int:
-    """Bytes in the regular files below ``directory`` (links not followed; a file vanishing meanwhile: 0)."""
+    """Bytes in the regular files below ``directory``, as ``du -sb`` counts them: a file with several names
+    (the recorder hard-links a finished slice into the bucket and keeps its work copy) once; links not
+    followed; a file vanishing meanwhile: 0."""
     total = 0
+    seen: set[tuple[int, int]] = set()
     pending = [directory]
     while pending:
         try:
@@ -250,7 +253,12 @@ def directory_size(directory: Path) -> int:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(Path(entry.path))
                 elif entry.is_file(follow_symlinks=False):
-                    total += entry.stat(follow_symlinks=False).st_size
+                    status = entry.stat(follow_symlinks=False)
+                    if status.st_nlink > 1:
+                        if (status.st_dev, status.st_ino) in seen:
+                            continue
+                        seen.add((status.st_dev, status.st_ino))
+                    total += status.st_size
             except OSError:
                 continue
     return total

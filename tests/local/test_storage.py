@@ -205,3 +205,13 @@ def test_remove_object_deletes_the_file_and_empty_directories(bucket: Path) -> N
     with pytest.raises(UnsafeObjectKeyError):
         storage.remove_object(bucket, "../../etc/passwd")
     assert os.path.exists(bucket)
+
+
+def test_directory_size_counts_a_file_with_two_names_once_as_du_does(tmp_path: Path) -> None:
+    (tmp_path / "work").mkdir()
+    (tmp_path / "bucket").mkdir()
+    (tmp_path / "work" / "slice.ts").write_bytes(b"\0" * 100_000)
+    os.link(tmp_path / "work" / "slice.ts", tmp_path / "bucket" / "slice.ts")  # as the recorder publishes
+    (tmp_path / "bucket" / "index.m3u8").write_bytes(b"\0" * 1_000)
+    os.symlink(tmp_path / "work" / "slice.ts", tmp_path / "bucket" / "link.ts")  # not followed
+    assert storage.directory_size(tmp_path) == 101_000
