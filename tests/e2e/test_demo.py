@@ -52,8 +52,8 @@ class Sandbox:
     def locks(self) -> Path:
         return self.root / ".state" / "backend" / ".pulumi" / "locks"
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        """The demo in a process group of its own (as a shell runs a job), its output to a pipe."""
+    def start(self, *args: str) -> subprocess.Popen[bytes]:
+        """The demo in a process group of its own (as a shell runs a job), its output to a raw pipe."""
         return subprocess.Popen(
             [str(VENV / "bin" / "python"), str(self.root / "scripts" / "demo.py"), *args],
             cwd=self.root,
@@ -61,7 +61,7 @@ class Sandbox:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            text=True,
+            bufsize=0,
             start_new_session=True,
         )
 
@@ -120,21 +120,24 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
             os.kill(pid, signal.SIGKILL)
 
 
-def read_until(demo: subprocess.Popen[str], wanted: str, timeout: float = 240) -> str:
-    """The demo's output up to the first line containing ``wanted``."""
+def read_until(demo: subprocess.Popen[bytes], wanted: str, timeout: float = 240) -> str:
+    """The demo's output up to (and a little past) the first line containing ``wanted``. Read with os.read
+    from the unbuffered pipe: a buffered readline could hold the line select() no longer reports."""
     assert demo.stdout is not None
-    seen: list[str] = []
+    seen = b""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ready, _, _ = select.select([demo.stdout], [], [], 1.0)
         if ready:
-            line = demo.stdout.readline()
-            if not line:
+            chunk = os.read(demo.stdout.fileno(), 65536)
+            if not chunk:
                 break
-            seen.append(line)
-            if wanted in line:
-                return "".join(seen)
-    raise AssertionError(f"no line with {wanted!r} from the demo; it said:\n{''.join(seen)[-4000:]}")
+            seen += chunk
+            if wanted.encode() in seen:
+                return seen.decode(errors="replace")
+    raise AssertionError(
+        f"no line with {wanted!r} from the demo; it said:\n{seen.decode(errors='replace')[-4000:]}"
+    )
 
 
 def stream_folder(demo_pid: int) -> Path:
@@ -172,7 +175,7 @@ def test_a_closed_terminal_stops_the_demo_and_all_it_started(sandbox: Sandbox) -
     assert children and folder.is_dir()
 
     os.killpg(demo.pid, signal.SIGHUP)  # what the shell of a closed terminal sends its jobs
-    said = demo.communicate(timeout=90)[0]
+    said = demo.communicate(timeout=90)[0].decode(errors="replace")
 
     assert demo.returncode == 0, said
     assert "stopping the local IMS" in said and "stopping the test stream" in said, said
@@ -203,6 +206,7 @@ def test_a_demo_killed_during_pulumi_up_is_cleared_by_the_next(sandbox: Sandbox)
     while not list(sandbox.locks.rglob("*.json")):  # `pulumi up` holds the stack's lock
         assert time.monotonic() < deadline, "pulumi up never locked the stack"
         time.sleep(0.05)
+
     # Killed outright, with the CLI and its plugins: the local IMS (a session of its own) and the test
     # stream's nginx outlive it, and the stack stays locked.
     def program(pid: int) -> str:
