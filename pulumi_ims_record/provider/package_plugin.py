@@ -57,7 +57,6 @@ def launcher(version: str) -> str:
     return f"""#!/bin/sh
 # The Pulumi plugin {PLUGIN} {version} ({DISTRIBUTION}): its Python packages are in lib/ beside this file.
 here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
-if [ "${{1:-}}" = --version ]; then echo {version}; exit 0; fi
 python=""
 for candidate in {minor} "{built_with}"; do
     if command -v "$candidate" >/dev/null 2>&1; then python=$candidate; break; fi
@@ -70,9 +69,8 @@ PYTHONPATH="$here/lib" exec "$python" -s -m pulumi_ims_record.provider.native "$
 """
 
 
-def build(out: Path, *, pip_args: tuple[str, ...] = ()) -> Path:
-    """Build the plugin directory and its archive under ``out``; returns the archive."""
-    version = importlib.metadata.version(DISTRIBUTION)
+def build(out: Path, version: str, *, pip_args: tuple[str, ...] = ()) -> Path:
+    """Build the plugin directory and its archive under ``out`` (the package at ``version``); the archive."""
     name = archive_name(version)
     directory = out / name
     shutil.rmtree(directory, ignore_errors=True)
@@ -106,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("."), help="where to write them (default: here)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    archive = build(args.out.resolve())
     version = importlib.metadata.version(DISTRIBUTION)
+    archive = build(args.out.resolve(), version)
     print(f"built {archive}; install it with:")
     print(f"    pulumi plugin install resource {PLUGIN} {version} --file {archive}")
     return 0

@@ -197,6 +197,25 @@ class Engine:
         return Counter(job.name for job in self.jobs())
 
 
+def bash(
+    script: str, *, cwd: Path, env: Mapping[str, str], check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """``script`` in ``bash -euxc`` (each line echoed, the first failure stops it), as a README reads."""
+    result = subprocess.run(
+        ["bash", "-euxc", script],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+    assert not check or result.returncode == 0, (
+        f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
+    )
+    return result
+
+
 def pip_settings() -> dict[str, str]:
     """What a user's own ``pip install`` would have from this shell: index, cache, no version check."""
     settings = {"PIP_DISABLE_PIP_VERSION_CHECK": "1"}

@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 
 import pytest
 
 from pulumi_ims_record.local.teststream import TestStream
 from tests.conftest import REPO_ROOT
 
-from .conftest import Engine
+from .conftest import Engine, bash
 
 EXAMPLES = REPO_ROOT / "examples"
 SECTION = "## Against the local IMS"
@@ -55,15 +54,6 @@ def test_the_readme_steps_against_the_local_ims_work_as_written(engine: Engine, 
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
         ):
             env.pop(variable, None)  # the README must set what it needs
-        result = subprocess.run(
-            ["bash", "-euxc", script],
-            cwd=directory,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            stdin=subprocess.DEVNULL,
-        )
-    assert result.returncode == 0, f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
+        result = bash(script, cwd=directory, env=env)
     assert engine.ims.stats().get("SubmitLiveRecordJob", 0) >= 1, engine.ims.stats()
     assert "Resources:" in result.stdout and "deleted" in result.stdout, result.stdout[-3000:]

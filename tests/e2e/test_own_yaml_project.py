@@ -19,7 +19,7 @@ from pathlib import Path
 from pulumi_ims_record.ice import RecordFormat
 from tests.conftest import REPO_ROOT
 
-from .conftest import PASSPHRASE, Engine, pip_settings
+from .conftest import PASSPHRASE, Engine, bash, pip_settings
 
 SECTION = "## Your own YAML project"
 PLUGIN_BUILD_DIR = "/tmp/ims-record-plugin"
@@ -50,24 +50,6 @@ def user_env(home: Path) -> dict[str, str]:
         **pip_settings(),
     }
     return env
-
-
-def bash(
-    script: str, *, cwd: Path, env: dict[str, str], check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        ["bash", "-euxc", script],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        stdin=subprocess.DEVNULL,
-    )
-    assert not check or result.returncode == 0, (
-        f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
-    )
-    return result
 
 
 def test_the_readme_yaml_project_with_the_installed_plugin(engine: Engine) -> None:
