@@ -41,7 +41,7 @@ Without --access-key or --sts the server accepts the key pair {DEFAULT_ACCESS_KE
 
 Commands for a running server (through its admin API; IMS_LOCAL_ADMIN_URL or IMS_LOCAL_ADMIN_PORT say where
 when it is not next to IMS_LOCAL_PORT or 8787):
-  ims-local jobs                 the jobs: status, recording or not, files
+  ims-local jobs                 the jobs: status, recording or why not, files
   ims-local stop JOB_ID ...      end these jobs' recordings (open files are closed and kept)
   ims-local stop --all           end every recording
   ims-local reset --yes          delete every job, custom template and recording

@@ -51,7 +51,7 @@ def _table(rows: list[list[str]]) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ims-local", description="Commands for a running local IMS.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("jobs", help="list the jobs: status, recording or not, files")
+    sub.add_parser("jobs", help="list the jobs: status, recording or why not, files")
     stop = sub.add_parser("stop", help="end recordings: open files are closed and kept, the jobs stay paused")
     stop.add_argument("job_ids", nargs="*", metavar="JOB_ID")
     stop.add_argument("--all", action="store_true", help="every job that records or waits for its stream")
@@ -68,9 +68,12 @@ def main(argv: Sequence[str], admin_url: str) -> int:
         if args.command == "jobs":
             jobs = _call(admin_url, "GET", "/jobs")["jobs"]
             rows = [["JOB ID", "NAME", "STATUS", "RECORDING", "FILES", "CREATED", "STREAM"]]
+            reasons: list[str] = []
             for job in jobs:
                 status = f"{job['status']} (gave up)" if job["gave_up"] else job["status"]
-                recording = "yes" if job["recording"] else "no"
+                recording = "waiting" if job.get("waiting") else "yes" if job["recording"] else "no"
+                if job.get("waiting"):
+                    reasons.append(f"{job['job_id']}: {_why_waiting(job['waiting'])}")
                 rows.append(
                     [
                         job["job_id"],
@@ -83,6 +86,8 @@ def main(argv: Sequence[str], admin_url: str) -> int:
                     ]
                 )
             print(_table(rows) if jobs else "no jobs")
+            if reasons:
+                print("\nnot recording:\n" + "\n".join(f"  {line}" for line in reasons))
         elif args.command == "stop":
             if args.all == bool(args.job_ids):
                 parser.error("stop: name job ids or --all (not both)")
@@ -104,6 +109,12 @@ def main(argv: Sequence[str], admin_url: str) -> int:
         print(f"ims-local {args.command}: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _why_waiting(waiting: dict[str, Any]) -> str:
+    """One line: the recorder's reason, since when, its next try and when it gives up (UTC, as the API)."""
+    retry = f"next try at {waiting['nextRetry']}" if waiting.get("nextRetry") else "trying now"
+    return f"{waiting['reason']}; since {waiting['since']}, {retry}, gives up at {waiting['givesUpAt']}"
 
 
 def _health(endpoint: str) -> Any:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from pulumi_ims_record.local._bucket_files import record_size
 from pulumi_ims_record.local._rec_state import Slice, open_cycle_slices, render_playlist
 from pulumi_ims_record.local._records import Job, Template
-from pulumi_ims_record.local.models import Backend
+from pulumi_ims_record.local.models import Backend, render_waiting
+from pulumi_ims_record.local.recorder import masked_url
 
 PREFIX = "/_console"
 STATE_PATH = f"{PREFIX}/api/state"
@@ -62,17 +63,6 @@ def asset(path: str) -> tuple[bytes, str] | None:
     if found is None:
         return None
     return (STATIC_DIR / found.file).read_bytes(), found.content_type
-
-
-def masked_url(url: str) -> str:
-    """A stream URL without what may be a credential: user info and the query (stream tokens) are masked."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    if parts.username or parts.password:
-        host = f"…@{host}"
-    return urlunsplit((parts.scheme, host, parts.path, "…" if parts.query else "", ""))
 
 
 def file_url(bucket: str, object_key: str) -> str:
@@ -130,6 +120,7 @@ def _job(backend: Backend, job: Job, file_counts: dict[str, int]) -> dict[str, A
         "name": job.name,
         "status": job.status,
         "gaveUp": job.gave_up,
+        "waiting": render_waiting(backend.recorder.waiting(job.job_id)),
         "stream": masked_url(job.stream_url),
         "bucket": job.bucket,
         "endpoint": job.endpoint,

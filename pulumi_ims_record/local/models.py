@@ -45,7 +45,7 @@ from pulumi_ims_record.local.exceptions import (
     job_not_found,
     template_not_found,
 )
-from pulumi_ims_record.local.recorder import FormatSpec, RecordedFile, RecordingSpec
+from pulumi_ims_record.local.recorder import FormatSpec, RecordedFile, RecordingSpec, Waiting
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,8 @@ class RecorderLike(Protocol):
 
     def is_recording(self, job_id: str) -> bool: ...
 
+    def waiting(self, job_id: str) -> Waiting | None: ...
+
 
 class EventSink(Protocol):
     """Where job events go (``callbacks.CallbackSender``): never blocks, never raises."""
@@ -129,6 +131,18 @@ class DeleteResult:
 
 def format_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime(rules.UTC_TIME_FORMAT)
+
+
+def render_waiting(waiting: Waiting | None) -> dict[str, str | None] | None:
+    """Why a job is not recording, as ``ims-local jobs``, the console and ``/_health`` show it."""
+    if waiting is None:
+        return None
+    return {
+        "reason": waiting.reason,
+        "since": format_time(waiting.since),
+        "nextRetry": format_time(waiting.retry_at) if waiting.retry_at else None,  # None: trying now
+        "givesUpAt": format_time(waiting.give_up_at),
+    }
 
 
 def utc_now() -> datetime:

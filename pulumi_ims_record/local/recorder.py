@@ -14,6 +14,9 @@ How a job records (details and the reasons in ``docs/recording.md``):
   retried with a short backoff and the job reports ``paused``; data that comes back within ``pull_timeout``
   continues the same cycle. After ``pull_timeout`` without data the open cycle is closed and ``on_gave_up`` is
   called.
+* While a job has no data (its stream not there yet, interrupted, or refused) its supervisor knows why, since
+  when, when it tries again and when it gives up: ``Recorder.waiting``, read by ``ims-local jobs``, the
+  console and ``/_health``. The reason comes from ffmpeg's own log of the failed pull, with URLs masked.
 * Everything the supervisor decides is in ``<work_dir>/state.json``; after ``kill -9`` and a restart,
   ``start()`` takes in the segments ffmpeg finished (a truncated last segment is trimmed and probed, or
   dropped) and continues the interrupted cycle.
@@ -22,10 +25,12 @@ How a job records (details and the reasons in ``docs/recording.md``):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import logging
 import os
 import posixpath
+import re
 import shutil
 import signal
 import subprocess
@@ -37,6 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from pulumi_ims_record.api import rules
 from pulumi_ims_record.local import media, storage
@@ -100,6 +106,16 @@ class RecordedFile:
     duration: float  # ffprobe
     width: int
     height: int
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Why a job is not recording right now, as its supervisor knows it."""
+
+    reason: str  # one sentence, stream URL masked: "no stream at rtmp://host/live/x: nothing listens …"
+    since: datetime  # when data last came, or when the job began waiting for its first
+    retry_at: datetime | None  # the next pull; None while one is being tried
+    give_up_at: datetime  # the recording ends then unless data comes (the 3-minute rule)
 
 
 class RecorderEvents(Protocol):
@@ -180,6 +196,12 @@ class Recorder:
             supervisor = self._jobs.get(job_id)
         return supervisor is not None and supervisor.is_alive()
 
+    def waiting(self, job_id: str) -> Waiting | None:
+        """Why a job's supervisor has no data now; None while it records, or when it does not run."""
+        with self._lock:
+            supervisor = self._jobs.get(job_id)
+        return supervisor.waiting if supervisor is not None and supervisor.is_alive() else None
+
 
 def _check_spec(spec: RecordingSpec) -> None:
     if not spec.formats:
@@ -204,6 +226,47 @@ def segment_seconds(formats: tuple[FormatSpec, ...]) -> int:
 
 def _utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def _wall_clock(monotonic: float) -> datetime:
+    return _utc(time.time() - (time.monotonic() - monotonic))
+
+
+def masked_url(url: str) -> str:
+    """A stream URL without what may be a credential: user info and the query (stream tokens) are masked."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    if parts.username or parts.password:
+        host = f"…@{host}"
+    return urlunsplit((parts.scheme, host, parts.path, "…" if parts.query else "", ""))
+
+
+_URL_IN_TEXT = re.compile(r"[a-z][a-z0-9+.-]*://[^\s]+?(?=:?(\s|$))", re.IGNORECASE)
+_LOG_TAIL_BYTES = 4096
+
+
+def reason_without_data(stream_url: str, ffmpeg_log: str, *, tried_for: float, connect_timeout: float) -> str:
+    """Why a pull got no data, in one sentence, from ffmpeg's log of it (``-loglevel warning``)."""
+    shown = masked_url(stream_url)
+    lines = [line.strip() for line in ffmpeg_log.splitlines() if line.strip()]
+    said = " ".join(lines[-3:])
+    parts = urlsplit(stream_url)
+    if "Failed to resolve hostname" in said or "Name or service not known" in said:
+        return f"no stream at {shown}: the host name {parts.hostname} does not resolve"
+    if "Connection refused" in said:
+        address = parts.netloc.rpartition("@")[2]
+        return f"no stream at {shown}: nothing listens at {address} (connection refused)"
+    if tried_for >= connect_timeout:
+        return (
+            f"no stream at {shown}: the server sent nothing for {connect_timeout:.0f} s "
+            "(nothing is publishing to it yet?)"
+        )
+    if not lines:
+        return f"no stream at {shown}: ffmpeg ended after {tried_for:.1f} s without a word"
+    last = _URL_IN_TEXT.sub(lambda found: masked_url(found.group(0)), lines[-1])
+    return f"no stream at {shown}: the server refused it (ffmpeg: {last})"
 
 
 # If the server dies, even by kill -9, its ffmpeg must stop instead of recording on as an orphan. The kernel's
@@ -250,6 +313,7 @@ class _JobSupervisor(threading.Thread):
         self._progress_lock = threading.Lock()
         self._out_time_us = 0
         self._announced_started = False
+        self.waiting: Waiting | None = None  # replaced whole, never changed in place: readers need no lock
 
     def request_stop(self) -> None:
         self._stop_requested.set()
@@ -282,8 +346,15 @@ class _JobSupervisor(threading.Thread):
             return
         self._recover()
         last_data = time.monotonic()  # a resumed job gets a whole pull_timeout, like a new one
+        self.waiting = Waiting(
+            reason=f"connecting to {masked_url(self.spec.stream_url)}",
+            since=_wall_clock(last_data),
+            retry_at=None,
+            give_up_at=_wall_clock(last_data + self.pull_timeout),
+        )
         backoff = 0.5
         while not self._stop_requested.is_set():
+            tried_at = time.monotonic()
             got_data_at = self._pull_once(give_up_at=last_data + self.pull_timeout)
             if got_data_at is not None:
                 last_data = got_data_at
@@ -302,10 +373,42 @@ class _JobSupervisor(threading.Thread):
             if self.state.last_status == "started":
                 self._set_status("paused")
             remaining = last_data + self.pull_timeout - time.monotonic()
-            self._stop_requested.wait(max(0.0, min(backoff, remaining)))
+            pause = max(0.0, min(backoff, remaining))
+            self._explain_no_data(
+                got_data_at, last_data=last_data, tried_for=time.monotonic() - tried_at, retry_in=pause
+            )
+            self._stop_requested.wait(pause)
+            if self.waiting is not None:
+                self.waiting = dataclasses.replace(self.waiting, retry_at=None)
             backoff = min(backoff * 2, 2.0)
         self._close_all_cycles()
         self._save()
+
+    def _explain_no_data(
+        self, got_data_at: float | None, *, last_data: float, tried_for: float, retry_in: float
+    ) -> None:
+        """After a pull that ended: say why there is no data, since when, and when the next pull is."""
+        if got_data_at is not None:
+            reason = f"the stream at {masked_url(self.spec.stream_url)} stopped sending data"
+            since = _wall_clock(got_data_at)
+        else:
+            log_path = self.segments_dir / f"r{self.state.run:05d}.log"
+            reason = reason_without_data(
+                self.spec.stream_url,
+                _tail(log_path, _LOG_TAIL_BYTES),
+                tried_for=tried_for,
+                connect_timeout=self.connect_timeout,
+            )
+            since = self.waiting.since if self.waiting is not None else _wall_clock(time.monotonic())
+        first_time = self.waiting is None or self.waiting.reason != reason
+        self.waiting = Waiting(
+            reason=reason,
+            since=since,
+            retry_at=_utc(time.time() + retry_in),
+            give_up_at=_wall_clock(last_data + self.pull_timeout),
+        )
+        if first_time:
+            log.info("job %s is not recording: %s", self.spec.job_id, reason)
 
     def _pull_once(self, *, give_up_at: float) -> float | None:
         """Run ffmpeg once; returns the monotonic time data last arrived, or None if none did."""
@@ -327,6 +430,7 @@ class _JobSupervisor(threading.Thread):
                 if out_time > last_out_time:
                     last_out_time = out_time
                     last_data = now
+                    self.waiting = None
                     if self.state.last_status != "started" or not self._announced_started:
                         # Also once after a restart, so the backend hears the truth from this process.
                         self._announced_started = True
@@ -653,6 +757,16 @@ class _JobSupervisor(threading.Thread):
             callback(*args)  # type: ignore[operator]
         except Exception:  # the backend's problem must not stop the recording
             log.exception("job %s: recorder event handler failed", self.spec.job_id)
+
+
+def _tail(path: Path, size: int) -> str:
+    """The last ``size`` bytes of a text file ("" when it is gone)."""
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(max(0, path.stat().st_size - size))
+            return stream.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def _playable(path: Path) -> bool:

@@ -55,7 +55,8 @@ from pulumi_ims_record.local.exceptions import (
 from pulumi_ims_record.local.faults import FaultInjector, FaultSettings, FaultSettingsError
 from pulumi_ims_record.local.limits import Janitor, Limits
 from pulumi_ims_record.local.limits import describe as describe_limits
-from pulumi_ims_record.local.models import Backend, RecorderLike
+from pulumi_ims_record.local.models import Backend, RecorderLike, render_waiting
+from pulumi_ims_record.local.recorder import masked_url
 
 logger = logging.getLogger(__name__)
 request_logger = logging.getLogger(REQUEST_LOGGER)
@@ -827,8 +828,9 @@ class AdminHandler(_JsonHandler):
                 "status": job.status,
                 "gave_up": job.gave_up,
                 "recording": backend.recorder.is_recording(job.job_id),
+                "waiting": render_waiting(backend.recorder.waiting(job.job_id)),
                 "create_time": job.create_time,
-                "stream": console.masked_url(job.stream_url),
+                "stream": masked_url(job.stream_url),
                 "bucket": job.bucket,
                 "files": files.get(job.job_id, 0),
             }
@@ -916,11 +918,18 @@ class LocalIms:
             return answer
         backend = self._backend
         jobs = backend.db.jobs_to_resume()
+        waiting = {job.job_id: backend.recorder.waiting(job.job_id) for job in jobs}
         return {
             **answer,
             "dataDirectory": str(self.data_dir.resolve()),
             "jobs": backend.db.job_counts(),
             "recordersRunning": sum(backend.recorder.is_recording(job.job_id) for job in jobs),
+            # The recorders that have no data now, and why (the stream not there yet, interrupted, refused).
+            "waitingForStream": [
+                {"jobId": job_id, **(render_waiting(reason) or {})}
+                for job_id, reason in waiting.items()
+                if reason is not None
+            ],
             "diskUsedBytes": storage.directory_size(self.data_dir),
             "faultInjection": self.faults.settings != FaultSettings(),
             "limits": describe_limits(self.config.limits),

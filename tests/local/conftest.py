@@ -25,7 +25,7 @@ from alibabacloud_tea_openapi.utils_models import Config
 from pulumi_ims_record.local import LocalIms, ServerConfig
 from pulumi_ims_record.local.auth import AccessKey
 from pulumi_ims_record.local.models import Backend
-from pulumi_ims_record.local.recorder import RecordingSpec
+from pulumi_ims_record.local.recorder import RecordingSpec, Waiting
 
 DEFAULT_KEY_ID = "ims-local-key"
 DEFAULT_SECRET = "ims-local-secret"
@@ -48,6 +48,7 @@ class FakeRecorder:
     started: list[RecordingSpec] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
     stop_all_calls: int = 0
+    reasons: dict[str, Waiting] = field(default_factory=dict)  # what waiting() answers, set by a test
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, spec: RecordingSpec) -> None:
@@ -65,6 +66,10 @@ class FakeRecorder:
     def is_recording(self, job_id: str) -> bool:
         with self.lock:
             return job_id in {spec.job_id for spec in self.started} and job_id not in self.stopped
+
+    def waiting(self, job_id: str) -> Waiting | None:
+        with self.lock:
+            return self.reasons.get(job_id)
 
     def started_ids(self) -> list[str]:
         with self.lock:

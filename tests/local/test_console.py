@@ -11,7 +11,7 @@ import httpx
 import pytest
 from alibabacloud_ice20201109 import models as m
 
-from pulumi_ims_record.local import console
+from pulumi_ims_record.local import console, recorder
 from pulumi_ims_record.local._rec_state import STATE_FILE_NAME, FormatState, JobState, Slice
 from pulumi_ims_record.local.recorder import RecordedFile
 
@@ -129,7 +129,7 @@ def test_a_file_deleted_outside_the_api_shows_as_gone(server: RunningIms) -> Non
     ],
 )
 def test_masked_stream_urls(url: str, shown: str) -> None:
-    assert console.masked_url(url) == shown
+    assert recorder.masked_url(url) == shown
 
 
 def test_the_vendored_player_is_the_npm_release_the_manifest_names() -> None:

@@ -111,6 +111,8 @@ def test_the_console_plays_a_recording_offline_and_shows_hostile_names_as_text(
         m.CreateLiveRecordTemplateRequest(name="console-live", record_format=sdk_record_formats(LONG_CYCLE))
     ).body.template_id
     live_id = submit(client, "live job", long_template_id, stream.url)
+    unpublished = stream.url.rsplit("/", 1)[0] + "/nobody?token=s3cret"  # the server answers; no publisher
+    waiting_id = submit(client, "waiting job", template_id, unpublished)
     wait_until(
         lambda: client.list_live_record_files(m.ListLiveRecordFilesRequest(job_ids=[job_id])).body.files,
         timeout=90,
@@ -142,9 +144,28 @@ def test_the_console_plays_a_recording_offline_and_shows_hostile_names_as_text(
     assert state["error"] is None and state["time"] > 0.5 and state["width"] == 320 and state["hls"], state
 
     health = page.locator("#health").text_content() or ""
-    assert re.fullmatch(r"\d+ recorders? running · data [\d.]+ [KMG]?i?B of 20\.0 GiB · v\S+", health), health
+    # Four recorders: two record, two wait (nothing listens at the hostile job's port; nothing is published at
+    # the waiting job's).
+    assert re.fullmatch(
+        r"4 recorders running \(2 waiting for a stream\) · data [\d.]+ [KMG]?i?B of 20\.0 GiB · v\S+", health
+    ), health
     updated = page.locator("#updated").text_content() or ""
     assert re.fullmatch(r"updated \d\d:\d\d:\d\d UTC", updated), updated  # as every time on the page
+
+    # The recorder's reason for the job whose stream has no publisher (the page refreshes every 3 s).
+    waiting = f'[data-job-id="{waiting_id}"] .waiting'
+    page.wait_for_function(
+        f"() => (document.querySelector('{waiting}')?.textContent || '').includes('the server sent nothing')",
+        timeout=60_000,
+    )
+    said = page.locator(waiting).text_content() or ""
+    assert re.fullmatch(
+        rf"Not recording: no stream at rtmp://127\.0\.0\.1:{stream.port}/live/nobody\?…: "
+        r"the server sent nothing for 5 s \(nothing is publishing to it yet\?\)\. "
+        r"Since \S+Z; (next try at \S+Z|trying now); gives up at \S+Z\.",
+        said,
+    ), said
+    assert page.locator(f'[data-job-id="{job_id}"] .waiting').count() == 0  # the recording job has none
 
     hostile = page.locator(f'[data-job-id="{hostile_id}"] .job-name')
     assert hostile.text_content() == HOSTILE_NAME  # shown as text

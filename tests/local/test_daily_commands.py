@@ -14,7 +14,7 @@ import pytest
 from alibabacloud_ice20201109 import models as m
 
 from pulumi_ims_record.local.__main__ import config_from_args
-from tests.conftest import REPO_ROOT, LocalIms
+from tests.conftest import REPO_ROOT, LocalIms, wait_until
 
 from .conftest import RunningIms, sdk_client
 from .test_console import submit
@@ -95,8 +95,16 @@ def test_the_commands_against_a_running_server(start_local_ims: Any) -> None:
 
     listed = ims_local(ims, "jobs")
     assert listed.returncode == 0, listed.stderr
-    header, row = listed.stdout.splitlines()
+    header, row = listed.stdout.splitlines()[:2]
     assert header.split()[:4] == ["JOB", "ID", "NAME", "STATUS"] and row.split()[:2] == [job_id, "daily"]
+    # Nothing listens at that port: the recorder says so, under the table, until the job gives up.
+    refused = (
+        f"  {job_id}: no stream at rtmp://127.0.0.1:1/live/d: "
+        "nothing listens at 127.0.0.1:1 (connection refused); since "
+    )
+    wait_until(
+        lambda: refused in ims_local(ims, "jobs").stdout, timeout=30, message="the reason in ims-local jobs"
+    )
 
     health = ims_local(ims, "health")
     assert health.returncode == 0 and '"ready": true' in health.stdout, health

@@ -99,6 +99,12 @@ function jobCard(job) {
       el("dt", {}, "Created"), el("dd", {}, job.createTime)),
     el("ul", { class: "timeline" },
       ...job.events.map((event) => el("li", {}, `${event.time} ${event.status}${event.gaveUp ? " (gave up)" : ""}`))));
+  if (job.waiting) {
+    // The recorder's own view: why there is no data, since when, when it tries again and gives up.
+    const retry = job.waiting.nextRetry ? `next try at ${job.waiting.nextRetry}` : "trying now";
+    card.append(el("p", { class: "waiting" },
+      `Not recording: ${job.waiting.reason}. Since ${job.waiting.since}; ${retry}; gives up at ${job.waiting.givesUpAt}.`));
+  }
   if (job.live) {
     const live = el("button", { class: "play live", type: "button" }, `Watch live (${seconds(job.live.seconds)} so far)`);
     live.addEventListener("click", () => play({ url: job.live.url, format: "m3u8", objectKey: "live: the open cycle" }, job));
@@ -138,8 +144,10 @@ async function showHealth() {
   if (!response.ok) return;
   const health = await response.json();
   const limit = health.limits && health.limits.maxDataSize;
+  const waiting = (health.waitingForStream || []).length;
   document.getElementById("health").textContent =
     `${health.recordersRunning} recorder${health.recordersRunning === 1 ? "" : "s"} running` +
+    (waiting ? ` (${waiting} waiting for a stream)` : "") +
     ` · data ${bytes(health.diskUsedBytes)}` +
     (limit ? ` of ${bytes(limit)}` : "") + ` · v${health.version}`;
 }
