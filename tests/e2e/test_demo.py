@@ -1,6 +1,7 @@
-"""`./run demo` when things go wrong: ended by a closed terminal (SIGHUP), by a reader that went away (a
-broken pipe, as `./run demo | head`), killed outright during `pulumi up`. Each leaves no process and no
-temporary folder behind, or the next demo clears what is provably its own, and the next `--once` records.
+"""`./run demo` when things go wrong: ended by a closed terminal (SIGHUP), `kill` (SIGTERM), Ctrl-C (SIGINT),
+by a reader that went away (a broken pipe, as `./run demo | head`), killed outright during `pulumi up`.
+Each leaves no process and no temporary folder behind, or the next demo clears what is provably its own, and
+the next `--once` records.
 
 Each test runs scripts/demo.py in a sandbox of its own: a copy of the root project (Pulumi.yaml, the local
 stack on free ports, examples/quickstart) with its own .state/, backend and PULUMI_HOME, so it runs beside
@@ -17,7 +18,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +27,7 @@ import pytest
 from tests.conftest import REPO_ROOT
 from tests.local.conftest_recording import recording_tools_missing
 
-from .conftest import VENV
-from .test_interrupted import descendants
+from .conftest import VENV, descendants
 
 pytestmark = [
     pytest.mark.recording,
@@ -37,10 +37,20 @@ pytestmark = [
 DEMO_PASSPHRASE = "ims-record-local-demo"  # Pulumi.local.yaml's salt belongs to it (scripts/env.sh)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def free_port(*, and_the_next: bool = False) -> int:
+    """A free loopback port; with ``and_the_next``, one whose successor is free too (the local IMS puts its
+    admin API there)."""
+    while True:
+        with socket.socket() as probe, socket.socket() as successor:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+            if not and_the_next:
+                return port
+            try:
+                successor.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
 
 
 @dataclass
@@ -95,7 +105,8 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     shutil.copy(REPO_ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
     shutil.copytree(REPO_ROOT / "examples" / "quickstart", root / "examples" / "quickstart")
     (root / ".venv").symlink_to(VENV)
-    ims_port, stream_port = free_port(), free_port()
+    ims_port = free_port(and_the_next=True)
+    stream_port = next(port for port in iter(free_port, None) if port not in (ims_port, ims_port + 1))
     local = (REPO_ROOT / "Pulumi.local.yaml").read_text()
     local = re.sub(r"http://127\.0\.0\.1:\d+", f"http://127.0.0.1:{ims_port}", local)
     (root / "Pulumi.local.yaml").write_text(
@@ -168,20 +179,33 @@ def assert_nothing_left(sandbox: Sandbox, pids: list[int], folder: Path) -> None
     assert not folder.exists(), f"{folder} is still there"
 
 
-def test_a_closed_terminal_stops_the_demo_and_all_it_started(sandbox: Sandbox) -> None:
+@pytest.mark.parametrize(
+    ("how", "end", "then_again"),
+    [
+        # What the shell of a closed terminal sends its jobs (their process groups); the next demo records.
+        ("closed terminal", lambda pid: os.killpg(pid, signal.SIGHUP), True),
+        ("kill, docker stop, systemd", lambda pid: os.kill(pid, signal.SIGTERM), False),  # the demo alone
+        ("Ctrl-C", lambda pid: os.killpg(pid, signal.SIGINT), False),  # the terminal's whole foreground group
+    ],
+    ids=["SIGHUP", "SIGTERM", "SIGINT"],
+)
+def test_a_signal_stops_the_demo_and_all_it_started(
+    sandbox: Sandbox, how: str, end: Callable[[int], None], then_again: bool
+) -> None:
     demo = sandbox.start()
     read_until(demo, "recording goes on")
     children, folder = descendants(demo.pid), stream_folder(demo.pid)
     assert children and folder.is_dir()
 
-    os.killpg(demo.pid, signal.SIGHUP)  # what the shell of a closed terminal sends its jobs
+    end(demo.pid)
     said = demo.communicate(timeout=90)[0].decode(errors="replace")
 
-    assert demo.returncode == 0, said
+    assert demo.returncode == 0, f"{how}: {said}"
     assert "stopping the local IMS" in said and "stopping the test stream" in said, said
     assert_nothing_left(sandbox, children, folder)
-    again = sandbox.run_once()
-    assert again.returncode == 0 and "first recording" in again.stdout, again.stdout + again.stderr
+    if then_again:
+        again = sandbox.run_once()
+        assert again.returncode == 0 and "first recording" in again.stdout, again.stdout + again.stderr
 
 
 def test_a_reader_that_goes_away_stops_the_demo_and_all_it_started(sandbox: Sandbox) -> None:

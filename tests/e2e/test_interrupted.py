@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from .conftest import Engine
+from .conftest import Engine, descendants
 from .programs import PROJECT_PROGRAM
 
 POINTS = 10  # runs that really died by SIGKILL, over all shards
@@ -37,28 +37,6 @@ class KillPoint:
     def draw(cls, rng: random.Random) -> KillPoint:
         jobs = rng.randint(1, 3)
         return cls(jobs=jobs, after_submit=rng.randint(1, jobs), delay=round(rng.uniform(0.0, 0.15), 3))
-
-
-def descendants(root: int) -> list[int]:
-    """Every process below ``root`` (children, grandchildren, ...), read from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                # The command name (field 2) may contain spaces; the parent pid follows its closing ')'.
-                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(entry))
-    found: list[int] = []
-    pending = [root]
-    while pending:
-        for child in children.get(pending.pop(), []):
-            found.append(child)
-            pending.append(child)
-    return found
 
 
 @pytest.mark.parametrize("shard", range(SHARDS), ids=lambda shard: f"shard {shard + 1} of {SHARDS}")
