@@ -91,6 +91,36 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
+def default_entry_name(set_name: str, key: str) -> str:
+    """The job name of a set entry declared without ``name``, through both front doors: ``<set resource
+    name>-<key>`` (two sets of a stack with the same keys submit differently named jobs, and a job's name says
+    which set it belongs to)."""
+    return f"{set_name}-{key}"
+
+
+def name_entries(entries: Any, set_name: str, old_inputs: Mapping[str, Any]) -> Any:
+    """The native package's entries, each without ``name`` named by ``default_entry_name``, except where the
+    stack already has a job for that key named ``<key>`` (what the native package named unnamed entries
+    before the one rule): that name stays, so an existing stack replaces no job. The Python resources have
+    always named entries by the rule (``resources/live_record_job_set.py``)."""
+    if not isinstance(entries, list):
+        return entries
+    old_entries = old_inputs.get("jobs")
+    named_by_key = {
+        old["key"]: old.get("name")
+        for old in (old_entries if isinstance(old_entries, list) else [])
+        if isinstance(old, Mapping) and isinstance(old.get("key"), str)
+    }
+    named = []
+    for entry in entries:
+        key = entry.get("key") if isinstance(entry, Mapping) else None
+        if isinstance(key, str) and not is_unknown(key) and entry.get("name") is None:
+            kept = named_by_key.get(key) == key
+            entry = {**entry, "name": key if kept else default_entry_name(set_name, key)}
+        named.append(entry)
+    return named
+
+
 def _key_rule(value: str) -> str | None:
     if not value:
         return "must not be empty"
@@ -102,7 +132,8 @@ def _key_rule(value: str) -> str | None:
 def check_job_set(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Normalised set inputs and the failures found. Each entry is checked with the same rules as a
     ``LiveRecordJob`` (the ``_checks`` functions), its failures prefixed with ``jobs[i].``; an entry without
-    ``record_output`` takes the set's, and one without ``name`` takes its key."""
+    ``record_output`` takes the set's. Each entry has its ``name`` by now: the front doors fill in
+    ``default_entry_name`` (the set's resource name is theirs, not the check's)."""
     failures = Failures()
     failures.unknown_keys(news, SET_INPUTS + SET_OUTPUTS)
     template_id = failures.string("template_id", news.get("template_id"), required=True, rule=rules.id_rule)
@@ -161,7 +192,9 @@ def _check_entry(failures: Failures, index: int, value: Any, default_output: Any
     own = Failures()
     key = own.string("key", entry.get("key"), required=True, rule=_key_rule)
     name = entry.get("name")
-    name = own.string("name", key if name is None else name, required=True, rule=rules.name_rule)
+    if name is None and is_unknown(key):
+        name = key  # the front door names the entry (default_entry_name) once its key is known
+    name = own.string("name", name, required=True, rule=rules.name_rule)
     output = entry.get("record_output")
     if output is None:
         if default_output is None:
@@ -649,4 +682,4 @@ def _describe(exc: IceError) -> str:
     return str(exc)
 
 
-__all__ = ["LiveRecordJobSetProvider", "check_job_set"]
+__all__ = ["LiveRecordJobSetProvider", "check_job_set", "default_entry_name", "name_entries"]

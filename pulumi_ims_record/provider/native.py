@@ -49,7 +49,7 @@ from ._base import (
     differs,
 )
 from .job import LiveRecordJobProvider
-from .job_set import LiveRecordJobSetProvider
+from .job_set import LiveRecordJobSetProvider, name_entries
 from .template import LiveRecordTemplateProvider
 
 VERSION = schema.VERSION
@@ -340,7 +340,10 @@ class ImsRecordProvider(rpc.Provider):
         resource, core = self._core(request.type)
         self._checked.add(request.urn)
         news = properties_to_plain(resource, request.new_inputs)
-        if resource != "LiveRecordJobSet" and "name" not in news:
+        if resource == "LiveRecordJobSet" and "jobs" in news:  # entry names: the Python resources' rule
+            olds = properties_to_plain(resource, request.old_inputs)
+            news["jobs"] = name_entries(news["jobs"], request.name, olds)
+        elif "name" not in news:
             news["name"] = request.name  # as the Python resources do: the resource's name
         result: CheckResult = await self._run(request.urn, lambda: core.check({}, news))
         secrets = secret_properties(request.new_inputs)

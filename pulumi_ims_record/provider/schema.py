@@ -99,7 +99,10 @@ _DELETE_RECORDINGS = Property(
 
 _ENTRY_INPUTS = (
     Property("key", STRING, "The entry's stable identity in the set (unique in the set).", required=True),
-    _from_field(_JOB.name, required=False),
+    replace(
+        _from_field(_JOB.name, required=False),
+        description=f"{_JOB.name.description[:-1]}; default: <set resource name>-<key>.",
+    ),
     _from_field(_JOB.stream_input),
     _from_field(_JOB.record_output, required=False),
     _from_field(_JOB.notify_url),

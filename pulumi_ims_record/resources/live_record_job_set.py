@@ -14,7 +14,7 @@ import pulumi
 import pulumi.dynamic
 
 from pulumi_ims_record.api import fields
-from pulumi_ims_record.provider.job_set import LiveRecordJobSetProvider
+from pulumi_ims_record.provider.job_set import LiveRecordJobSetProvider, default_entry_name
 
 from ._inputs import RecordOutputArgs, RecordOutputArgsDict, StreamInputArgs, StreamInputArgsDict
 from ._props import args_from, nested_object
@@ -158,8 +158,10 @@ def _entry_object(resource_name: str, entry: Any) -> pulumi.Output[Any] | Any:
         return entry
     key = _entry_value(entry, "key")
     name = _entry_value(entry, "name")
-    if name is None and isinstance(key, str):
-        name = f"{resource_name}-{key}"
+    if name is None and key is not None:  # a key known only at deploy time is named once it is known
+        name = pulumi.Output.from_input(key).apply(
+            lambda known: default_entry_name(resource_name, known) if isinstance(known, str) else None
+        )
     values = {
         "key": key,
         "name": name,

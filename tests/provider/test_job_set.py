@@ -13,6 +13,7 @@ import pytest
 
 from pulumi_ims_record.ice import Credentials, IceClient, RecordOutput, StreamInput
 from pulumi_ims_record.provider import ProviderError, ProviderSettings
+from pulumi_ims_record.provider._checks import UNKNOWN_SENTINEL
 from pulumi_ims_record.provider.job_set import LiveRecordJobSetProvider
 from tests.conftest import LocalIms
 
@@ -22,7 +23,12 @@ BUCKET = "recordings"
 
 
 def entry(key: str, **overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {"key": key, "stream_input": {"url": f"rtmp://127.0.0.1:1935/live/{key}"}}
+    """An entry as a front door hands it to check: named (here by its key; the doors' rule: test_native)."""
+    values: dict[str, Any] = {
+        "key": key,
+        "name": key,
+        "stream_input": {"url": f"rtmp://127.0.0.1:1935/live/{key}"},
+    }
     values.update(overrides)
     return values
 
@@ -142,6 +148,12 @@ def test_check_fills_defaults_and_names_each_failure_with_its_entry_path(
         "record_output": {"type": "oss", "bucket": BUCKET},
     }
     assert ok["jobs"][1]["name"] == "job b"
+    # The front doors name every entry (default_entry_name); one they did not is named, not guessed.
+    unnamed = {key: item for key, item in entry("a").items() if key != "name"}
+    said = failure_pairs(set_provider.check({}, set_inputs("tpl-1", [unnamed])).failures)
+    assert [(path, reason.split(" (")[0]) for path, reason in said] == [("jobs[0].name", "is required")]
+    later = checked(set_provider, set_inputs("tpl-1", [{**unnamed, "key": UNKNOWN_SENTINEL}]))
+    assert later["jobs"][0]["name"] == UNKNOWN_SENTINEL  # named once the key is known
 
     bad = set_provider.check(
         {},

@@ -307,6 +307,29 @@ def test_config_comes_from_the_package_keys_in_the_dynamic_providers_order() -> 
     assert native.NativeConfig(request).get("other:region") is None
 
 
+def test_set_entries_are_named_by_the_one_rule_unless_the_stack_named_them_by_their_key(
+    provider: native.ImsRecordProvider,
+) -> None:
+    """``<set resource name>-<key>``, as the Python resources name them; an entry the stack already has under
+    ``<key>`` (the native package's name before the rule) keeps it, so no job is replaced."""
+    entries = [
+        {"key": "cam-a", "name": "cam-a-named", "streamInput": {"url": STREAM}},
+        {"key": "cam-b", "streamInput": {"url": STREAM + "-b"}},
+        {"key": "cam-c", "streamInput": {"url": STREAM + "-c"}},
+    ]
+    inputs = {"jobs": value(entries), "templateId": value("tpl"), "recordOutput": value({"bucket": "r"})}
+    new = run(provider.check(rpc.CheckRequest(urn("LiveRecordJobSet", "cams"), {}, inputs, b"")))
+    assert [entry["name"] for entry in plain(new.inputs)["jobs"]] == [
+        "cam-a-named",
+        "cams-cam-b",
+        "cams-cam-c",
+    ]
+
+    made_before = {**inputs, "jobs": value([{**entry, "name": entry["key"]} for entry in entries[:2]])}
+    again = run(provider.check(rpc.CheckRequest(urn("LiveRecordJobSet", "cams"), made_before, inputs, b"")))
+    assert [entry["name"] for entry in plain(again.inputs)["jobs"]] == ["cam-a-named", "cam-b", "cams-cam-c"]
+
+
 def test_a_job_set_keeps_its_entry_keys_as_written(
     provider: native.ImsRecordProvider, local_ims: LocalIms
 ) -> None:
