@@ -39,6 +39,18 @@ def imports_of(path: Path) -> list[str]:
     return found
 
 
+# Inside provider/: module -> the provider modules it may import (besides itself). The lifecycle modules of
+# the two job resources share _jobs and never import each other.
+PROVIDER_MODULES = {
+    "_checks": set(),
+    "_base": {"_checks"},
+    "_jobs": {"_base", "_checks"},
+    "template": {"_base", "_checks"},
+    "job": {"_base", "_checks", "_jobs"},
+    "job_set": {"_base", "_checks", "_jobs"},
+}
+
+
 def floor_files(floor: str) -> list[Path]:
     return sorted((PACKAGE / floor).rglob("*.py"))
 
@@ -52,6 +64,19 @@ def test_each_floor_imports_only_the_floors_below_it() -> None:
                 other = parts[1] if parts[0] == "pulumi_ims_record" and len(parts) > 1 else None
                 if other in ALLOWED and other != floor and other not in allowed:
                     wrong.append(f"{path.relative_to(REPO_ROOT)} imports {name}")
+    assert wrong == []
+
+
+def test_the_provider_modules_import_only_what_they_build_on() -> None:
+    wrong: list[str] = []
+    for module, allowed in PROVIDER_MODULES.items():
+        path = PACKAGE / "provider" / f"{module}.py"
+        for name in imports_of(path):
+            parts = name.split(".")
+            if parts[:2] == ["pulumi_ims_record", "provider"] and len(parts) > 2:
+                other = parts[2]
+                if other in PROVIDER_MODULES and other != module and other not in allowed:
+                    wrong.append(f"provider/{module}.py imports {name}")
     assert wrong == []
 
 

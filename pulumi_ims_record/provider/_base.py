@@ -360,6 +360,14 @@ class ProviderBase(ResourceProvider):
         """Raise a one-line ``ProviderError`` about ``label`` (e.g. ``"'hls-30s'"``), without the chained
         traceback of the client error; ``during`` says what the failed call was for, where the user could not
         guess it (a listing before a create)."""
+        detail = self.describe(exc)
+        if during:
+            detail = f"{during}: {detail}"
+        raise ProviderError(f"{self.kind} {label}: {detail}") from None
+
+    def describe(self, exc: BaseException | str) -> str:
+        """One line about a failure: an API error with its code and RequestId, and what to check for the
+        errors a user can fix (settings, a wrong secret, an endpoint nothing answers at, a timeout)."""
         if isinstance(exc, ApiError):
             detail = (
                 f"{exc.operation} failed: Code {exc.code or '(none)'}: {exc.message or '(no message)'} "
@@ -375,9 +383,7 @@ class ProviderBase(ResourceProvider):
             detail = f"{exc} ({CUSTOM_TIMEOUT.get() or 'the deadline of the operation'} ran out)"
         else:
             detail = str(exc)
-        if during:
-            detail = f"{during}: {detail}"
-        raise ProviderError(f"{self.kind} {label}: {detail}") from None
+        return detail
 
     def settings(self) -> ProviderSettings:
         """The configured settings, or those of the environment alone when the engine never configured us."""

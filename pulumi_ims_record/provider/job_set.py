@@ -14,43 +14,29 @@ warning: it keeps recording until its stream ends), and a removed entry is forgo
 
 Submitting is not idempotent. A create (or update) that fails part-way raises, and a dynamic provider that
 raises loses its outputs, so the jobs it did submit are not in state. Two things keep them from being lost or
-doubled: the error lists every submitted JobId, and every create/update first lists the jobs submitted in the
-last 10 minutes and adopts an identical one (same name, stream, output, template, notify URL) instead of
-submitting again - so re-running ``pulumi up`` picks them up.
+doubled: the error lists every submitted JobId, and before its first submit the provider lists the jobs
+submitted in the last 10 minutes (once per process, ``_jobs.RecentJobs``, as ``LiveRecordJob`` does) and
+adopts an identical one (same name, stream, output, template, notify URL) instead of submitting again - so
+re-running ``pulumi up`` picks them up. What both job resources do is in ``_jobs``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from pulumi_ims_record.api import rules
-from pulumi_ims_record.ice import (
-    ApiError,
-    IceClient,
-    IceError,
-    LiveRecordJob,
-    NotFoundError,
-    OutcomeUnknownError,
-)
+from pulumi_ims_record.ice import IceClient, IceError, LiveRecordJob, NotFoundError, OutcomeUnknownError
 
-from ._base import (
-    KEEPS_RECORDING,
-    ProviderBase,
-    delete_record_files,
-    differs,
-    parse_api_time,
-    until,
-    without_provider,
-)
+from . import _jobs
+from ._base import KEEPS_RECORDING, ProviderBase, differs, parse_api_time, without_provider
 from ._checks import (
     Failures,
     check_record_output,
@@ -58,19 +44,6 @@ from ._checks import (
     contains_unknown,
     engine_failures,
     is_unknown,
-)
-from .job import (
-    CLOCK_SKEW,
-    FILES_WINDOW,
-    LOOKING_FOR_LEFTOVERS,
-    ORIGIN_ADOPTED_AFTER_AMBIGUOUS,
-    ORIGIN_ADOPTED_RECENT,
-    ORIGIN_SUBMITTED,
-    RECENT_MINUTES,
-    RECENT_WINDOW,
-    job_inputs_from_api,
-    record_output_to_api,
-    stream_input_to_api,
 )
 
 # --- schema ---
@@ -230,44 +203,14 @@ def entry_differs(state: Mapping[str, Any], entry: Mapping[str, Any], template_i
     )
 
 
-def matches(job: LiveRecordJob, wanted: Mapping[str, Any]) -> bool:
-    """The job stores exactly the wanted name, stream, output, template and notify URL."""
-    actual = job_inputs_from_api(job, wanted)
-    return not any(
-        differs(actual.get(field), wanted.get(field)) for field in (*ENTRY_API_INPUTS, "template_id")
-    )
-
-
 @dataclass
 class _Outcome:
     """What submitting one entry came to: a job (with how it was got) or an error message."""
 
     key: str
     job_id: str | None = None
-    origin: str = ORIGIN_SUBMITTED
+    origin: str = _jobs.ORIGIN_SUBMITTED
     error: str | None = None
-
-
-class _Adoptable:
-    """Jobs submitted in the last ``RECENT_WINDOW``, each adoptable by at most one entry (thread-safe)."""
-
-    def __init__(self, jobs: Iterable[LiveRecordJob], taken: Iterable[str] = ()) -> None:
-        self._jobs = list(jobs)
-        self._taken = set(taken)
-        self._lock = threading.Lock()
-
-    def claim(self, wanted: Mapping[str, Any]) -> LiveRecordJob | None:
-        with self._lock:
-            for job in self._jobs:
-                if job.job_id not in self._taken and job.name == wanted.get("name") and matches(job, wanted):
-                    self._taken.add(job.job_id)
-                    return job
-        return None
-
-    def refresh(self, jobs: Iterable[LiveRecordJob]) -> None:
-        with self._lock:
-            known = {job.job_id for job in self._jobs}
-            self._jobs.extend(job for job in jobs if job.job_id not in known)
 
 
 def _bounded_map(function: Callable[[_T], _R], items: Sequence[_T], concurrency: int) -> list[_R]:
@@ -286,6 +229,14 @@ class LiveRecordJobSetProvider(ProviderBase):
     # can shorten them on an instance; never pickled).
     poll_interval = 1.0
     reconcile_seconds = 10.0
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._recent = _jobs.RecentJobs()  # per provider process, never pickled (see _jobs)
+
+    def configure(self, req: ConfigureRequest) -> None:
+        super().configure(req)
+        self._recent.forget()  # another service: forget what the old one said
 
     # --- check ---
 
@@ -360,18 +311,20 @@ class LiveRecordJobSetProvider(ProviderBase):
         found: dict[str, LiveRecordJob] = {}
         if to_submit:
             try:
-                recent = self._recent_jobs(client)
+                recent = self._recent.leftovers(client)
             except IceError as exc:
-                self.fail(f"{operation}", exc, during=LOOKING_FOR_LEFTOVERS)
-            adoptable = _Adoptable(recent, taken=(str(state["job_id"]) for state in kept.values()))
+                self.fail(f"{operation}", exc, during=_jobs.LOOKING_FOR_LEFTOVERS)
+            # Jobs this process submitted for an earlier, failed operation are adoptable too.
+            adoptable = [*recent, *self._recent.known()]
+            claims = _jobs.Claims(adoptable, taken=(str(state["job_id"]) for state in kept.values()))
             found = {job.job_id: job for job in recent}
 
-            def submit(entry: Mapping[str, Any]) -> _Outcome:
+            def submit_entry(entry: Mapping[str, Any]) -> _Outcome:
                 return self._submit_one(
-                    client, adoptable, entry_job_inputs(entry, template_id), str(entry["key"])
+                    client, claims, entry_job_inputs(entry, template_id), str(entry["key"])
                 )
 
-            for outcome in _bounded_map(submit, to_submit, concurrency):
+            for outcome in _bounded_map(submit_entry, to_submit, concurrency):
                 outcomes[outcome.key] = outcome
         failed = [outcome for outcome in outcomes.values() if outcome.error is not None]
         if failed:
@@ -393,15 +346,15 @@ class LiveRecordJobSetProvider(ProviderBase):
         return state
 
     def _warn_adopted(self, outcomes: list[_Outcome]) -> None:
-        recent = [o for o in outcomes if o.origin == ORIGIN_ADOPTED_RECENT]
+        recent = [o for o in outcomes if o.origin == _jobs.ORIGIN_ADOPTED_RECENT]
         if recent:
             self.warn(
-                f"{self.kind}: adopted {len(recent)} job(s) submitted in the last {RECENT_MINUTES} minutes "
-                "with the same name, stream, output and template (probably by an earlier `pulumi up` that "
-                "did not save them) instead of submitting second recordings of the same streams: "
+                f"{self.kind}: adopted {len(recent)} job(s) submitted in the last {_jobs.RECENT_MINUTES} "
+                "minutes with the same name, stream, output and template (probably by an earlier `pulumi up` "
+                "that did not save them) instead of submitting second recordings of the same streams: "
                 + ", ".join(f"{o.key}={o.job_id}" for o in recent)
             )
-        ambiguous = [o for o in outcomes if o.origin == ORIGIN_ADOPTED_AFTER_AMBIGUOUS]
+        ambiguous = [o for o in outcomes if o.origin == _jobs.ORIGIN_ADOPTED_AFTER_AMBIGUOUS]
         if ambiguous:
             self.warn(
                 f"{self.kind}: SubmitLiveRecordJob had an unknown outcome for {len(ambiguous)} job(s); they "
@@ -409,62 +362,27 @@ class LiveRecordJobSetProvider(ProviderBase):
             )
 
     def _submit_one(
-        self, client: IceClient, adoptable: _Adoptable, wanted: Mapping[str, Any], key: str
+        self, client: IceClient, claims: _jobs.Claims, wanted: Mapping[str, Any], key: str
     ) -> _Outcome:
-        job = adoptable.claim(wanted)
+        job = claims.claim(wanted)
         if job is not None:
-            return _Outcome(key, job.job_id, ORIGIN_ADOPTED_RECENT)
+            return _Outcome(key, job.job_id, _jobs.ORIGIN_ADOPTED_RECENT)
         try:
-            job_id = client.submit_live_record_job(
-                name=wanted["name"],
-                stream_input=stream_input_to_api(wanted["stream_input"]),
-                record_output=record_output_to_api(wanted["record_output"]),
-                template_id=wanted["template_id"],
-                notify_url=wanted.get("notify_url"),
-            ).job_id
+            job_id, _ = _jobs.submit(client, wanted)
         except OutcomeUnknownError as exc:
-            reconciled = self._reconcile(client, adoptable, wanted)
-            if reconciled is None:
-                return _Outcome(
-                    key,
-                    error=f"{exc}; no matching job appeared within {self.reconcile_seconds:g} s, so it was "
-                    "most likely not submitted",
+            found, cut_short_by = _jobs.reconcile(
+                client, wanted, claims, seconds=self.reconcile_seconds, poll_interval=self.poll_interval
+            )
+            if found is None:
+                error = _jobs.not_found_after_unknown_submit(
+                    exc, looked_for=self.reconcile_seconds, cut_short_by=cut_short_by
                 )
-            return _Outcome(key, reconciled.job_id, ORIGIN_ADOPTED_AFTER_AMBIGUOUS)
+                return _Outcome(key, error=error)
+            return _Outcome(key, found.job_id, _jobs.ORIGIN_ADOPTED_AFTER_AMBIGUOUS)
         except IceError as exc:
-            return _Outcome(key, error=_describe(exc))
-        return _Outcome(key, job_id, ORIGIN_SUBMITTED)
-
-    def _reconcile(
-        self, client: IceClient, adoptable: _Adoptable, wanted: Mapping[str, Any]
-    ) -> LiveRecordJob | None:
-        """After an ambiguous submit: look for the job (by name) until ``reconcile_seconds`` have passed (or
-        the operation's customTimeouts ran out)."""
-        deadline, _ = until(self.reconcile_seconds)
-        while True:
-            # An error while looking is no answer either way: look again until the deadline.
-            with contextlib.suppress(IceError):
-                adoptable.refresh(self._recent_jobs(client, keyword=str(wanted["name"])))
-            found = adoptable.claim(wanted)
-            if found is not None or time.monotonic() >= deadline:
-                return found
-            time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
-
-    @staticmethod
-    def _iter_recent_jobs(client: IceClient, *, keyword: str | None = None) -> Iterator[LiveRecordJob]:
-        """Jobs submitted in the last ``RECENT_WINDOW``, newest first, page by page."""
-        now = datetime.now(timezone.utc)
-        _, largest_page = rules.JOB_PAGE_SIZE_RANGE
-        return client.iter_live_record_jobs(
-            keyword=keyword,
-            start_time=now - RECENT_WINDOW,
-            end_time=now + CLOCK_SKEW,
-            page_size=largest_page,
-            sort_by="desc",
-        )
-
-    def _recent_jobs(self, client: IceClient, *, keyword: str | None = None) -> list[LiveRecordJob]:
-        return list(self._iter_recent_jobs(client, keyword=keyword))
+            return _Outcome(key, error=self.describe(exc))
+        self._recent.remember(_jobs.declared_job(job_id, wanted))
+        return _Outcome(key, job_id, _jobs.ORIGIN_SUBMITTED)
 
     def _jobs_after_submit(
         self,
@@ -473,23 +391,21 @@ class LiveRecordJobSetProvider(ProviderBase):
         found: dict[str, LiveRecordJob],
         concurrency: int,
     ) -> dict[str, LiveRecordJob]:
-        """The jobs (JobId → the job's API inputs) as the service reports them: the newest recent jobs until
-        all were seen (status, create time, template name in one page for up to 100 new jobs), then
+        """The jobs (JobId → the job's API inputs) as the service reports them: the recent jobs (status,
+        create time, template name for up to 100 new jobs a page), then
         GetLiveRecordJob for any it did not show. A job that cannot be read is described from its declared
         inputs (status ``initial``) rather than lost: it was submitted and must reach the state."""
         if wanted.keys() - found.keys():
             with contextlib.suppress(IceError):  # on error: one Get per job below
-                for job in self._iter_recent_jobs(client):
-                    if job.job_id in wanted:
-                        found[job.job_id] = job
-                        if not wanted.keys() - found.keys():
-                            break
+                found.update(
+                    {job.job_id: job for job in _jobs.list_recent_jobs(client) if job.job_id in wanted}
+                )
 
         def get(job_id: str) -> LiveRecordJob:
             try:
                 return client.get_live_record_job(job_id=job_id).record_job
             except IceError:
-                return _declared_job(job_id, wanted[job_id])
+                return _jobs.declared_job(job_id, wanted[job_id])
 
         for job in _bounded_map(get, sorted(wanted.keys() - found.keys()), concurrency):
             found[job.job_id] = job
@@ -503,7 +419,7 @@ class LiveRecordJobSetProvider(ProviderBase):
             operation,
             f"{len(failed)} of {len(failed) + len(done)} job(s) could not be submitted: {errors}{more}. "
             f"Jobs submitted or adopted, recording but not saved in the stack: {submitted}. Run `pulumi up` "
-            f"again within {RECENT_MINUTES} minutes: it adopts them instead of submitting them again",
+            f"again within {_jobs.RECENT_MINUTES} minutes: it adopts them instead of submitting them again",
         )
 
     # --- read ---
@@ -566,53 +482,25 @@ class LiveRecordJobSetProvider(ProviderBase):
             self._warn_forgotten(state)
         if not props.get("delete_recordings_on_destroy") or not state:
             return
-        client = self.client()
         job_ids = [str(entry["job_id"]) for entry in state.values()]
         created = min(
             (parse_api_time(entry.get("create_time")) for entry in state.values()),
             default=datetime.min.replace(tzinfo=timezone.utc),
         )
         try:
-            record_ids = [
-                item.record_id
-                for start in range(0, len(job_ids), rules.MAX_IDS_PER_REQUEST)
-                for item in self._files(client, job_ids[start : start + rules.MAX_IDS_PER_REQUEST], created)
-            ]
-            failures = delete_record_files(client, record_ids)
+            count, failed = _jobs.delete_recordings(self.client(), job_ids, created)
         except IceError as exc:
             self.fail(id_, exc)
-        if failures:
-            self.fail(
-                id_,
-                f"DeleteLiveRecordFiles could not delete {len(failures)} of {len(record_ids)} "
-                f"recordings: {'; '.join(failures[:5])}",
-            )
-        self.notice(
-            f"{self.kind} {id_}: deleted {len(record_ids)} recording file(s) of {len(job_ids)} job(s) "
-            "(delete_recordings_on_destroy)"
-        )
-
-    @staticmethod
-    def _files(client: IceClient, job_ids: list[str], created: datetime) -> Iterable[Any]:
-        """Every file of these jobs, in windows of at most 4 days from the oldest creation until now."""
-        now = datetime.now(timezone.utc) + CLOCK_SKEW
-        start = (
-            max(created - CLOCK_SKEW, now - timedelta(days=365)) if created.year > 1 else now - FILES_WINDOW
-        )
-        while start < now:
-            end = min(start + FILES_WINDOW, now)
-            yield from client.iter_live_record_files(
-                job_ids=job_ids, start_time=start, end_time=end, page_size=30
-            )
-            start = end
+        if failed:
+            self.fail(id_, failed)
+        self.notice(f"{self.kind} {id_}: {_jobs.recordings_deleted(count, len(job_ids))}")
 
     def _warn_forgotten(self, state: Mapping[str, Mapping[str, Any]]) -> None:
         listed = ", ".join(f"{key}={entry.get('job_id')}" for key, entry in list(state.items())[:20])
         more = f" (and {len(state) - 20} more)" if len(state) > 20 else ""
         self.warn(
-            f"{self.kind}: {len(state)} job(s) were removed from the stack, but IMS has no API to stop a "
-            "recording job: they keep recording until their streams end (the service stops about 3 minutes "
-            f"after a stream goes away): {listed}{more}"
+            f"{self.kind}: {len(state)} job(s) were removed from the stack, but {KEEPS_RECORDING}: "
+            f"{listed}{more}"
         )
 
     # --- helpers ---
@@ -629,34 +517,10 @@ class LiveRecordJobSetProvider(ProviderBase):
 def _entry_state(
     key: str, job: LiveRecordJob, declared: Mapping[str, Any], template_id: Any, origin: str
 ) -> dict[str, Any]:
-    """One entry in state: the job's stored inputs as the service reports them, plus what it is."""
-    values: dict[str, Any] = {"key": key, **job_inputs_from_api(job, declared)}
-    values.update(
-        {
-            "template_id": job.template_id or template_id,
-            "job_id": job.job_id,
-            "status": job.status,
-            "create_time": job.create_time,
-            "template_name": job.template_name,
-            "origin": origin or ORIGIN_SUBMITTED,
-        }
-    )
-    return {field: value for field, value in values.items() if value is not None}
-
-
-def _declared_job(job_id: str, wanted: Mapping[str, Any]) -> LiveRecordJob:
-    """A just-submitted job described from its declared inputs, for when it cannot be read back."""
-    return LiveRecordJob(
-        job_id=job_id,
-        name=str(wanted["name"]),
-        notify_url=wanted.get("notify_url"),
-        create_time=None,
-        stream_input=stream_input_to_api(wanted["stream_input"]),
-        record_output=record_output_to_api(wanted["record_output"]),
-        template_id=str(wanted["template_id"]),
-        template_name=None,
-        status=rules.INITIAL_STATUS,
-    )
+    """One entry in state: what state keeps of its job, under its key."""
+    values = {"key": key, **_jobs.job_outputs(job, declared, origin)}
+    values.setdefault("template_id", template_id)
+    return values
 
 
 def _state_entries(outputs: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -670,16 +534,6 @@ def _state_entries(outputs: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 def plain_int(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _describe(exc: IceError) -> str:
-    """One line about a client error, worded like ``ProviderBase.fail``."""
-    if isinstance(exc, ApiError):
-        return (
-            f"{exc.operation} failed: Code {exc.code or '(none)'}: {exc.message or '(no message)'} "
-            f"(HTTP {exc.status_code}, RequestId: {exc.request_id or 'unknown'})"
-        )
-    return str(exc)
 
 
 __all__ = ["LiveRecordJobSetProvider", "check_job_set", "default_entry_name", "name_entries"]

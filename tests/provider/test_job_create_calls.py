@@ -14,7 +14,7 @@ import pytest
 
 from pulumi_ims_record.ice import _client as ice_client
 from pulumi_ims_record.provider import LiveRecordJobProvider, ProviderError
-from pulumi_ims_record.provider import job as job_module
+from pulumi_ims_record.provider import _jobs as jobs_module
 from tests.conftest import LocalIms
 
 from .conftest import checked, job_inputs
@@ -154,7 +154,7 @@ def test_the_adoption_listing_reads_every_page_of_a_busy_window(
     local_ims: LocalIms,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(job_module, "LEFTOVER_PAGE_SIZE", 5)  # a few jobs make many pages
+    monkeypatch.setattr(jobs_module, "LEFTOVER_PAGE_SIZE", 5)  # a few jobs make many pages
     earlier_run: LiveRecordJobProvider = make_provider(LiveRecordJobProvider)
     leftover_id, _ = create(earlier_run, template_id, name="oldest", stream_input=stream("oldest"))
     for index in range(12):  # newer jobs of the window: the leftover is no longer on the newest pages

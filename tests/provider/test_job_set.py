@@ -406,7 +406,7 @@ def test_update_adds_removes_and_changes_only_the_affected_entries(
     warning = capsys.readouterr().err
     assert "2 job(s) were removed from the stack" in warning
     assert f"b={outs['job_ids']['b']}" in warning and f"c={outs['job_ids']['c']}" in warning
-    assert "keep recording until their streams end" in warning
+    assert "keeps recording until its stream ends" in warning
     assert len(all_jobs(local_ims)) == 5  # the forgotten ones still exist
 
 

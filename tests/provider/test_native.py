@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import threading
 from collections.abc import Coroutine, Iterator, Mapping
 from typing import Any, TypeVar
@@ -317,7 +318,11 @@ def test_set_entries_are_named_by_the_one_rule_unless_the_stack_named_them_by_th
         {"key": "cam-b", "streamInput": {"url": STREAM + "-b"}},
         {"key": "cam-c", "streamInput": {"url": STREAM + "-c"}},
     ]
-    inputs = {"jobs": value(entries), "templateId": value("tpl"), "recordOutput": value({"bucket": "r"})}
+    inputs = {
+        "jobs": value(entries),
+        "templateId": value("tpl"),
+        "recordOutput": value({"bucket": "recordings"}),
+    }
     new = run(provider.check(rpc.CheckRequest(urn("LiveRecordJobSet", "cams"), {}, inputs, b"")))
     assert [entry["name"] for entry in plain(new.inputs)["jobs"]] == [
         "cam-a-named",
@@ -533,6 +538,64 @@ def test_a_submit_cut_short_by_custom_timeouts_is_adopted_by_the_next_up(
         retried = rpc.CreateRequest(request.urn, request.properties, 0.0, False)
         created = plain(run(next_up.create(retried)).properties)
     assert created["origin"] == "adopted_recent" and "SubmitLiveRecordJob" not in local_ims.stats()
+
+
+def test_a_sets_submit_cut_short_by_custom_timeouts_says_what_a_jobs_does(
+    provider: native.ImsRecordProvider, local_ims: LocalIms
+) -> None:
+    """The same unknown outcome, through a set: the entry's error is the single job's sentence (no time left
+    to look, which timeout ran out, the next `pulumi up` adopts it), and the next up adopts the job."""
+
+    def set_inputs(key: str) -> dict[str, PropertyValue]:
+        entry = {"key": key, "streamInput": {"url": f"{STREAM}-{key}"}}
+        return {
+            "jobs": value([entry]),
+            "templateId": value(template_id),
+            "recordOutput": value({"bucket": "recordings"}),
+        }
+
+    def cut_short(resource: str, name: str, inputs: dict[str, PropertyValue]) -> str:
+        checked = run(provider.check(rpc.CheckRequest(urn(resource, name), {}, inputs, b"")))
+        local_ims.set_faults({"latency_ms": 2500})  # the service applies the Submit after 2.5 s
+        try:
+            with pytest.raises(native.ProviderError) as raised:
+                run(provider.create(rpc.CreateRequest(urn(resource, name), checked.inputs or {}, 1.0, False)))
+            local_ims.wait_for_calls("SubmitLiveRecordJob", 1)
+        finally:
+            local_ims.clear_faults()
+        return str(raised.value)
+
+    template_id = str(create_template(provider).resource_id)
+    for resource, inputs in (
+        ("LiveRecordJob", job_inputs(template_id)),
+        ("LiveRecordJobSet", set_inputs("a")),
+    ):
+        checked = run(provider.check(rpc.CheckRequest(urn(resource, "first"), {}, inputs, b"")))
+        run(provider.create(rpc.CreateRequest(urn(resource, "first"), checked.inputs or {}, 0.0, False)))
+    local_ims.reset_stats()
+    job_said = cut_short("LiveRecordJob", "second", job_inputs(template_id, name="second-job"))
+    local_ims.reset_stats()
+    set_said = cut_short("LiveRecordJobSet", "cams", set_inputs("b"))
+
+    sentence = re.compile(
+        r"SubmitLiveRecordJob may or may not have been applied.*adopts it if it was submitted"
+    )
+    found_in_job, found_in_set = sentence.search(job_said), sentence.search(set_said)
+    assert found_in_job and found_in_set, (job_said, set_said)
+    assert found_in_set[0] == found_in_job[0], (job_said, set_said)
+    assert "the create timeout of customTimeouts (1 s) ran out" in found_in_set[0]
+    assert set_said.startswith("LiveRecordJobSet create: 1 of 1 job(s) could not be submitted: b: "), set_said
+
+    local_ims.reset_stats()
+    with configured(local_ims) as next_up:
+        checked = run(
+            next_up.check(rpc.CheckRequest(urn("LiveRecordJobSet", "cams"), {}, set_inputs("b"), b""))
+        )
+        request = rpc.CreateRequest(urn("LiveRecordJobSet", "cams"), checked.inputs or {}, 0.0, False)
+        created = plain(run(next_up.create(request)).properties)
+    assert (
+        created["jobs"]["b"]["origin"] == "adopted_recent" and "SubmitLiveRecordJob" not in local_ims.stats()
+    )
 
 
 def test_advice_names_the_package_keys_never_the_python_doors_alicloud_keys(local_ims: LocalIms) -> None:

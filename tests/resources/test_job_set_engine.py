@@ -92,4 +92,4 @@ def test_a_set_goes_up_updates_per_entry_refreshes_and_is_destroyed(engine: Engi
 
     destroy = stack.destroy()
     assert "3 job(s) were removed from the stack" in destroy.stdout
-    assert "keep recording until their streams end" in destroy.stdout
+    assert "keeps recording until its stream ends" in destroy.stdout
