@@ -80,6 +80,20 @@ def test_the_provider_modules_import_only_what_they_build_on() -> None:
     assert wrong == []
 
 
+def test_the_native_adapter_assigns_nothing_onto_other_objects() -> None:
+    """The cores get what they need when made (words, diagnostics, connections); no method is swapped."""
+    tree = ast.parse((PACKAGE / "provider" / "native.py").read_text())
+    assigned = [
+        f"line {node.lineno}: {ast.unparse(target)}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Attribute)
+        and not (isinstance(target.value, ast.Name) and target.value.id == "self")
+    ]
+    assert assigned == []
+
+
 def test_api_uses_the_standard_library_only() -> None:
     outside = [
         f"{path.name}: {name}"

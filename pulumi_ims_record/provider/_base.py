@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 
@@ -127,9 +127,10 @@ class _OneLineProviderErrors:
         return traceback.format_exc(*args, **kwargs)
 
 
-def _one_line_errors_in_the_dynamic_host() -> None:
+def one_line_errors_in_the_dynamic_host() -> None:
     """In the dynamic-provider host process (``python -m pulumi.dynamic``, whose module is ``__main__``), have
-    its handlers report our errors without the stack; anywhere else, do nothing."""
+    its handlers report our errors without the stack; anywhere else, do nothing. Called when that host
+    unpickles a provider (``ProviderBase.__setstate__``), never on import."""
     host = sys.modules.get("__main__")
     spec = getattr(host, "__spec__", None)
     if (
@@ -140,7 +141,23 @@ def _one_line_errors_in_the_dynamic_host() -> None:
         host.traceback = _OneLineProviderErrors()  # type: ignore[union-attr]
 
 
-_one_line_errors_in_the_dynamic_host()
+class Diagnostics(Protocol):
+    """Where a provider's warnings (something the user must act on) and notices (news that asks for nothing)
+    go: the front door's business."""
+
+    def warning(self, message: str) -> None: ...
+
+    def info(self, message: str) -> None: ...
+
+
+class StderrDiagnostics:
+    """The dynamic-provider host shows a provider's stderr as the resource's diagnostics."""
+
+    def warning(self, message: str) -> None:
+        print(f"warning: {message}", file=sys.stderr, flush=True)
+
+    def info(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -297,13 +314,18 @@ class ProviderBase(ResourceProvider):
     kind = "resource"
     # Nothing secret is ever pickled (see __getstate__), so __provider need not be a secret in state.
     serialize_as_secret_always = False
-    max_connections = DEFAULT_MAX_CONNECTIONS
-    """The client's keep-alive pool: as many as the calls that may run at once (the native plugin raises it
-    to its thread pool's width)."""
 
-    def __init__(self, words: ConfigWords = PYTHON_DOOR) -> None:
+    def __init__(
+        self,
+        words: ConfigWords = PYTHON_DOOR,
+        diagnostics: Diagnostics | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    ) -> None:
+        """What the front door gives the core: its config keys (for messages), where diagnostics go, and
+        the client's keep-alive pool (as many as the calls that may run at once)."""
         self.words = words
-        """The front door's config keys, for messages (the native package passes its own)."""
+        self.diagnostics: Diagnostics = diagnostics or StderrDiagnostics()
+        self.max_connections = max_connections
         self._reset()
 
     def _reset(self) -> None:
@@ -316,12 +338,18 @@ class ProviderBase(ResourceProvider):
         return {}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.words = PYTHON_DOOR  # only the dynamic provider is pickled
-        self._reset()
+        # Only the Python resources' provider is pickled, and only their host unpickles it.
+        ProviderBase.__init__(self)
+        one_line_errors_in_the_dynamic_host()
 
     def configure(self, req: ConfigureRequest) -> None:
+        """The dynamic host's configure: the whole stack config."""
+        self.use_settings(ProviderSettings.from_config(req.config, words=self.words))
+
+    def use_settings(self, settings: ProviderSettings) -> None:
+        """Where to send requests from now on (both front doors configure through this)."""
         with self._lock:
-            self._settings = ProviderSettings.from_config(req.config, words=self.words)
+            self._settings = settings
             if self._client is not None:  # settings changed: next call builds a new client
                 self._client.close()
                 self._client = None
@@ -389,10 +417,9 @@ class ProviderBase(ResourceProvider):
         """The configured settings, or those of the environment alone when the engine never configured us."""
         return self._settings or ProviderSettings.from_config(None)
 
-    @staticmethod
-    def warn(message: str) -> None:
-        """Something the user must act on (the engine shows the provider's stderr as a diagnostic)."""
-        print(f"warning: {message}", file=sys.stderr, flush=True)
+    def warn(self, message: str) -> None:
+        """Something the user must act on."""
+        self.diagnostics.warning(message)
 
     def warn_of_update(self, message: str) -> None:
         """A warning about what the planned update will do, from ``diff``: said at preview, where a reviewer
@@ -400,10 +427,9 @@ class ProviderBase(ResourceProvider):
         if PROGRAM_DIFF.get():
             self.warn(message)
 
-    @staticmethod
-    def notice(message: str) -> None:
-        """News that asks for nothing (what was done), shown the same way without the "warning:" label."""
-        print(message, file=sys.stderr, flush=True)
+    def notice(self, message: str) -> None:
+        """News that asks for nothing (what was done)."""
+        self.diagnostics.info(message)
 
 
 def without_provider(props: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,6 @@ from typing import Any
 
 from pulumi.dynamic import (
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
@@ -44,7 +43,15 @@ from pulumi_ims_record.ice import (
     OutcomeUnknownError,
 )
 
-from ._base import KEEPS_RECORDING, ProviderBase, differs, parse_api_time, until, without_provider
+from ._base import (
+    KEEPS_RECORDING,
+    ProviderBase,
+    ProviderSettings,
+    differs,
+    parse_api_time,
+    until,
+    without_provider,
+)
 from ._checks import (
     DEFAULT_WAIT_TIMEOUT,
     JOB_API_INPUTS,
@@ -99,8 +106,8 @@ class LiveRecordJobProvider(ProviderBase):
         self._template_names: dict[str, str | None] = {}
         self._template_reads: set[str] = set()  # template ids whose name is being read in the background
 
-    def configure(self, req: ConfigureRequest) -> None:
-        super().configure(req)
+    def use_settings(self, settings: ProviderSettings) -> None:
+        super().use_settings(settings)
         self._recent.forget()  # another service: forget what the old one said
         with self._template_lock:
             self._template_names.clear()

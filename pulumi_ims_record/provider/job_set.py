@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from pulumi.dynamic import CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from pulumi_ims_record.api import rules
 from pulumi_ims_record.ice import IceClient, IceError, LiveRecordJob, NotFoundError, OutcomeUnknownError
 
 from . import _jobs
-from ._base import KEEPS_RECORDING, ProviderBase, differs, parse_api_time, without_provider
+from ._base import KEEPS_RECORDING, ProviderBase, ProviderSettings, differs, parse_api_time, without_provider
 from ._checks import (
     Failures,
     check_record_output,
@@ -234,8 +234,8 @@ class LiveRecordJobSetProvider(ProviderBase):
         super()._reset()
         self._recent = _jobs.RecentJobs()  # per provider process, never pickled (see _jobs)
 
-    def configure(self, req: ConfigureRequest) -> None:
-        super().configure(req)
+    def use_settings(self, settings: ProviderSettings) -> None:
+        super().use_settings(settings)
         self._recent.forget()  # another service: forget what the old one said
 
     # --- check ---

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
-from pulumi.dynamic import CheckResult, ConfigureRequest
+from pulumi.dynamic import CheckResult
 from pulumi.provider.experimental import provider as rpc
 from pulumi.provider.experimental import server
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
@@ -45,6 +46,7 @@ from ._base import (
     PROGRAM_DIFF,
     ProviderBase,
     ProviderError,
+    ProviderSettings,
     bound_by_custom_timeout,
     differs,
 )
@@ -293,17 +295,12 @@ class ImsRecordProvider(rpc.Provider):
     """The ``ims-record`` package: one core provider per resource type."""
 
     def __init__(self, engine_address: str | None = None) -> None:
-        self.cores: dict[str, ProviderBase] = {
-            schema.token("LiveRecordTemplate"): LiveRecordTemplateProvider(NATIVE_DOOR),
-            schema.token("LiveRecordJob"): LiveRecordJobProvider(NATIVE_DOOR),
-            schema.token("LiveRecordJobSet"): LiveRecordJobSetProvider(NATIVE_DOOR),
-        }
+        # The cores report through the engine's log, and keep as many connections as calls run at once.
         log = EngineLog(engine_address)
-        for core in self.cores.values():
-            # The core reports through these two (static on the class: stderr, as the dynamic host shows it).
-            core.warn = log.warning  # type: ignore[method-assign]
-            core.notice = log.info  # type: ignore[method-assign]
-            core.max_connections = MAX_PARALLEL_CALLS
+        self.cores: dict[str, ProviderBase] = {
+            schema.token(core.kind): core(NATIVE_DOOR, log, MAX_PARALLEL_CALLS)
+            for core in (LiveRecordTemplateProvider, LiveRecordJobProvider, LiveRecordJobSetProvider)
+        }
         self._checked: set[str] = set()
         """URNs whose new inputs this process checked: the engine checks a program's inputs before it diffs
         them (preview, up), while a refresh diffs what it read with no check."""
@@ -331,9 +328,9 @@ class ImsRecordProvider(rpc.Provider):
         return rpc.GetSchemaResponse(schema.schema_text(VERSION))
 
     async def configure(self, request: rpc.ConfigureRequest) -> rpc.ConfigureResponse:
-        config = NativeConfig(request)
+        settings = ProviderSettings.from_config(NativeConfig(request), words=NATIVE_DOOR)
         for core in self.cores.values():
-            core.configure(ConfigureRequest(config))  # type: ignore[arg-type]
+            core.use_settings(settings)
         return rpc.ConfigureResponse(accept_secrets=True, supports_preview=True)
 
     async def check(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
@@ -432,6 +429,7 @@ def _one_line_errors(servicer_type: type) -> type:
     def one_line(name: str) -> Callable[..., Any]:
         wrapped = getattr(servicer_type, name)
 
+        @functools.wraps(wrapped)
         async def handler(self: Any, request: Any, context: Any) -> Any:
             try:
                 return await wrapped(self, request, context)
@@ -441,7 +439,6 @@ def _one_line_errors(servicer_type: type) -> type:
                     await context.abort(grpc.StatusCode.UNKNOWN, str(cause))
                 raise
 
-        handler.__name__ = name
         return handler
 
     names = ("Check", "Diff", "Create", "Read", "Update", "Delete")

@@ -114,9 +114,7 @@ class LiveRecordTemplateProvider(ProviderBase):
         if adopt is not None and (is_unknown(adopt) or adopt != id_):
             replaces.append("adopt_template_id")
         if changed and olds.get("type") == SYSTEM_TYPE:  # an imported preset: the update would fail
-            self.warn_of_update(
-                f"{self.kind} '{olds.get('name')}' ({id_}): {SYSTEM_TEMPLATE_IS_READ_ONLY}"
-            )
+            self.warn_of_update(f"{self.kind} '{olds.get('name')}' ({id_}): {SYSTEM_TEMPLATE_IS_READ_ONLY}")
         elif changed and not replaces:  # said at preview, where a reviewer reads it
             self.warn_of_update(
                 f"{self.kind} '{olds.get('name')}' ({id_}) is updated in place ({', '.join(changed)}): jobs "
