@@ -39,15 +39,19 @@ def imports_of(path: Path) -> list[str]:
     return found
 
 
-# Inside provider/: module -> the provider modules it may import (besides itself). The lifecycle modules of
-# the two job resources share _jobs and never import each other.
+# Inside provider/: module -> the provider modules it may import (besides itself). Every property is declared
+# in _properties, which imports none; the lifecycle modules of the two job resources share _jobs and never
+# import each other; only the native adapter sees them all.
 PROVIDER_MODULES = {
-    "_checks": set(),
+    "_properties": set(),
+    "_checks": {"_properties"},
+    "schema": {"_properties"},
     "_base": {"_checks"},
     "_jobs": {"_base", "_checks"},
     "template": {"_base", "_checks"},
     "job": {"_base", "_checks", "_jobs"},
-    "job_set": {"_base", "_checks", "_jobs"},
+    "job_set": {"_base", "_checks", "_jobs", "_properties"},
+    "native": {"_base", "_properties", "schema", "template", "job", "job_set"},
 }
 
 

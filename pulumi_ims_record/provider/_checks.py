@@ -16,10 +16,11 @@ from pulumi.output import Unknown
 
 from pulumi_ims_record.api import fields, rules
 
+from ._properties import WAIT_TIMEOUT, inputs, outputs
+
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
 PROVIDER_KEY = "__provider"
-WAIT_TIMEOUT_RANGE = (1, 3600)  # seconds; a provider setting, not an API rule
-DEFAULT_WAIT_TIMEOUT = 300
+DEFAULT_WAIT_TIMEOUT = int(WAIT_TIMEOUT.default)
 
 StringRule = Callable[[str], "str | None"]
 
@@ -146,8 +147,8 @@ def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
 
 # --- LiveRecordTemplate ---
 
-TEMPLATE_INPUTS = ("name", "record_formats", "adopt_template_id")
-TEMPLATE_OUTPUTS = ("template_id", "type", "create_time", "last_modified", "adopted")
+TEMPLATE_INPUTS = inputs("LiveRecordTemplate")
+TEMPLATE_OUTPUTS = outputs("LiveRecordTemplate")
 RECORD_FORMAT_FIELDS = fields.RecordFormat.snake_names()
 
 
@@ -242,14 +243,14 @@ JOB_API_INPUTS = tuple(item.snake for item in fields.LiveRecordJob.FIELDS if ite
 """Inputs the service stores with the job: the API cannot change them, so a change replaces the job."""
 JOB_BEHAVIOUR_INPUTS = ("wait_for_status", "wait_timeout_seconds", "delete_recordings_on_destroy")
 """Inputs that only steer the provider: changing them updates state, never the job."""
-JOB_INPUTS = (*JOB_API_INPUTS, "adopt_job_id", *JOB_BEHAVIOUR_INPUTS)
+JOB_INPUTS = inputs("LiveRecordJob")
 DEFAULT_DELETE_RECORDINGS = False
 JOB_BEHAVIOUR_DEFAULTS: dict[str, object] = {
     "wait_timeout_seconds": DEFAULT_WAIT_TIMEOUT,
     "delete_recordings_on_destroy": DEFAULT_DELETE_RECORDINGS,
 }
 """What ``check`` fills in, and ``read`` too when the state has none (an imported job)."""
-JOB_OUTPUTS = ("job_id", "status", "create_time", "template_name", "adopted", "origin")
+JOB_OUTPUTS = outputs("LiveRecordJob")
 STREAM_INPUT_FIELDS = fields.StreamInput.snake_names()
 RECORD_OUTPUT_FIELDS = fields.RecordOutput.snake_names()
 
@@ -296,8 +297,7 @@ def check_job(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, 
     """Normalised job inputs and the failures found."""
     failures = Failures()
     failures.unknown_keys(news, JOB_INPUTS + JOB_OUTPUTS)
-    low, high = WAIT_TIMEOUT_RANGE
-    inputs = {
+    checked = {
         "name": failures.string("name", news.get("name"), required=True, rule=rules.name_rule),
         "stream_input": check_stream_input(failures, news.get("stream_input")),
         "record_output": check_record_output(failures, news.get("record_output")),
@@ -319,8 +319,8 @@ def check_job(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, 
             "wait_timeout_seconds",
             news.get("wait_timeout_seconds"),
             default=DEFAULT_WAIT_TIMEOUT,
-            low=low,
-            high=high,
+            low=WAIT_TIMEOUT.bounds[0],
+            high=WAIT_TIMEOUT.bounds[1],
         ),
         "delete_recordings_on_destroy": failures.boolean(
             "delete_recordings_on_destroy",
@@ -328,4 +328,4 @@ def check_job(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, 
             default=DEFAULT_DELETE_RECORDINGS,
         ),
     }
-    return _drop_none(inputs), failures.items
+    return _drop_none(checked), failures.items

@@ -35,7 +35,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Up
 from pulumi_ims_record.api import rules
 from pulumi_ims_record.ice import IceClient, IceError, LiveRecordJob, NotFoundError, OutcomeUnknownError
 
-from . import _jobs
+from . import _jobs, _properties
 from ._base import KEEPS_RECORDING, ProviderBase, ProviderSettings, differs, parse_api_time, without_provider
 from ._checks import (
     Failures,
@@ -48,17 +48,15 @@ from ._checks import (
 
 # --- schema ---
 
-SET_INPUTS = ("jobs", "template_id", "record_output", "concurrency", "delete_recordings_on_destroy")
+SET_INPUTS = _properties.inputs("LiveRecordJobSet")
 SET_BEHAVIOUR_INPUTS = ("concurrency", "delete_recordings_on_destroy", "record_output")
 """Inputs that change no job by themselves (``record_output`` only matters as each entry's default, and
 ``check`` has already copied it into the entries)."""
-SET_OUTPUTS = ("job_ids",)
-ENTRY_FIELDS = ("key", "name", "stream_input", "record_output", "notify_url")
+SET_OUTPUTS = _properties.outputs("LiveRecordJobSet")
+ENTRY_FIELDS = _properties.type_fields("LiveRecordJobSetEntry")
 ENTRY_API_INPUTS = ("name", "stream_input", "record_output", "notify_url")
 """Per-entry inputs the service stores with the job; with the set's ``template_id`` they identify a job."""
-CONCURRENCY_RANGE = (1, 64)
-DEFAULT_CONCURRENCY = 16
-KEY_MAX_LENGTH = 128
+DEFAULT_CONCURRENCY = int(_properties.CONCURRENCY.default)
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -97,8 +95,9 @@ def name_entries(entries: Any, set_name: str, old_inputs: Mapping[str, Any]) -> 
 def _key_rule(value: str) -> str | None:
     if not value:
         return "must not be empty"
-    if len(value) > KEY_MAX_LENGTH:
-        return f"must be at most {KEY_MAX_LENGTH} characters (got {len(value)})"
+    _, longest = _properties.ENTRY_KEY.bounds
+    if len(value) > longest:
+        return f"must be at most {longest} characters (got {len(value)})"
     return rules.name_rule(value)
 
 
@@ -113,7 +112,7 @@ def check_job_set(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[s
     default_output = news.get("record_output")
     if default_output is not None:
         default_output = check_record_output(failures, default_output)
-    low, high = CONCURRENCY_RANGE
+    low, high = _properties.CONCURRENCY.bounds
     concurrency = failures.integer(
         "concurrency", news.get("concurrency"), default=DEFAULT_CONCURRENCY, low=low, high=high
     )

@@ -40,7 +40,7 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from pulumi_ims_record.api.fields import camel_case
 
-from . import schema
+from . import _properties, schema
 from ._base import (
     NATIVE_DOOR,
     PROGRAM_DIFF,
@@ -68,8 +68,8 @@ def snake_case(name: str) -> str:
 
 
 def _property_names() -> frozenset[str]:
-    names = {prop.snake for _, properties in schema.RESOURCES.values() for prop in properties}
-    names |= {prop.snake for properties in schema.TYPES.values() for prop in properties}
+    names = {prop.snake for _, properties in _properties.RESOURCES.values() for prop in properties}
+    names |= {prop.snake for properties in _properties.TYPES.values() for prop in properties}
     return frozenset(name for name in names if "_" in name)
 
 
@@ -100,17 +100,19 @@ class _Shape:
 
 
 def _shape(resource: str) -> _Shape:
-    _, properties = schema.RESOURCES[resource]
-    shapes = [schema.OUTPUT_SHAPES.get((resource, prop.snake), prop) for prop in properties]
+    _, properties = _properties.RESOURCES[resource]
+    shapes = [_properties.OUTPUT_SHAPES.get((resource, prop.snake), prop) for prop in properties]
     return _Shape(
         inputs=tuple(prop.snake for prop in properties if not prop.output_only),
         outputs=tuple(prop.snake for prop in properties if prop.output_only),
-        maps=frozenset(prop.snake for prop in shapes if prop.type == schema.MAP),
+        maps=frozenset(prop.snake for prop in shapes if prop.type == _properties.MAP),
     )
 
 
-_SHAPES = {resource: _shape(resource) for resource in schema.RESOURCES}
-_ENTRY_FIELDS = tuple(prop.snake for prop in schema.TYPES["LiveRecordJobSetEntry"] if prop.snake != "key")
+_SHAPES = {resource: _shape(resource) for resource in _properties.RESOURCES}
+_ENTRY_FIELDS = tuple(
+    prop.snake for prop in _properties.TYPES["LiveRecordJobSetEntry"] if prop.snake != "key"
+)
 
 
 _DIFF_KINDS = {

@@ -1,0 +1,232 @@
+"""Every property of every resource, declared once: the API's fields (from ``api.fields``) and what the
+provider adds (adoption, waiting, cleanup on destroy, the job set, its entries), with defaults and ranges.
+``schema`` renders them as ``schema.json``; ``_checks`` and the lifecycle modules read their names, defaults
+and ranges from here (``inputs``, ``outputs``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pulumi_ims_record.api import fields, rules
+from pulumi_ims_record.api.fields import ARRAY, BOOLEAN, INTEGER, OBJECT, STRING, Field, Table, camel_case
+
+MAP = "map"
+
+
+@dataclass(frozen=True)
+class Property:
+    """A property the provider adds to the API's fields."""
+
+    snake: str
+    type: str
+    description: str
+    default: Any = None
+    required: bool = False
+    output_only: bool = False
+    replaces: bool = False
+    secret: bool = False
+    of: str | None = None
+    """The object type (a name in ``TYPES``) of an ``object`` property, or of the items of an array or map."""
+    low: int | None = None
+    high: int | None = None
+    """An integer's range, where the provider sets one (the API's own ranges are in ``api.rules``)."""
+
+    @property
+    def schema(self) -> str:
+        return camel_case(self.snake)
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        """``(low, high)`` of a property declared with a range."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"{self.snake} has no range")
+        return self.low, self.high
+
+    @property
+    def full_description(self) -> str:
+        """The description with the range, said from ``low`` and ``high`` (the one place of those numbers)."""
+        if self.type == INTEGER and self.low is not None and self.high is not None:
+            return f"{self.description[:-1]}, {self.low} to {self.high}."
+        if self.type == STRING and self.high is not None:  # low: 1 (not empty)
+            return f"{self.description[:-1]}, at most {self.high} characters."
+        return self.description
+
+
+def _from_field(item: Field, *, required: bool | None = None) -> Property:
+    return Property(
+        snake=item.snake,
+        type=item.type,
+        description=item.description,
+        default=item.default,
+        required=item.required if required is None else required,
+        output_only=item.computed,
+        replaces=item.replaces,
+        secret=item.secret,
+        of=item.of.__name__ if item.of is not None else None,
+    )
+
+
+def _table(table: type[Table]) -> tuple[Property, ...]:
+    return tuple(_from_field(item) for item in table.FIELDS)
+
+
+def _resource_table(table: type[Table]) -> tuple[Property, ...]:
+    """A resource's API fields; its name, as for the Python resources, defaults to the resource's name."""
+    return tuple(
+        replace(prop, required=False, description=f"{prop.description[:-1]}; default: the resource's name.")
+        if prop.snake == "name"
+        else prop
+        for prop in _table(table)
+    )
+
+
+# --- what the provider adds, with its ranges --------------------------------------------------------------
+
+WAIT_TIMEOUT = Property(
+    "wait_timeout_seconds",
+    INTEGER,
+    "How long create waits for waitForStatus, in seconds.",
+    default=300,
+    low=1,
+    high=3600,
+)
+CONCURRENCY = Property("concurrency", INTEGER, "How many submits run at once.", default=16, low=1, high=64)
+ENTRY_KEY = Property(
+    "key",
+    STRING,
+    "The entry's stable identity in the set (unique in the set, ignoring letter case).",
+    required=True,
+    low=1,
+    high=128,
+)
+
+_JOB = fields.LiveRecordJob
+_ADOPTED = Property(
+    "adopted", BOOLEAN, "True when create tracked an existing one instead of making one.", output_only=True
+)
+_DELETE_RECORDINGS = Property(
+    "delete_recordings_on_destroy",
+    BOOLEAN,
+    "On destroy (or replace), also delete the recorded files and their stored objects.",
+    default=False,
+)
+
+# --- the objects inside resources ---------------------------------------------------------------------------
+
+_ENTRY_INPUTS = (
+    ENTRY_KEY,
+    replace(
+        _from_field(_JOB.name, required=False),
+        description=f"{_JOB.name.description[:-1]}; default: <set resource name>-<key>.",
+    ),
+    _from_field(_JOB.stream_input),
+    _from_field(_JOB.record_output, required=False),
+    _from_field(_JOB.notify_url),
+)
+_ORIGIN = Property(
+    "origin",
+    STRING,
+    "How create got the job: submitted, adopted_by_id, adopted_recent or adopted_after_ambiguous_submit.",
+    output_only=True,
+)
+
+TYPES: dict[str, tuple[Property, ...]] = {
+    **{
+        table.__name__: _table(table)
+        for table in (fields.StreamInput, fields.RecordOutput, fields.RecordFormat)
+    },
+    "LiveRecordJobSetEntry": _ENTRY_INPUTS,
+    "LiveRecordJobSetJob": (
+        *_ENTRY_INPUTS,
+        _from_field(_JOB.template_id, required=False),
+        _from_field(_JOB.job_id),
+        _from_field(_JOB.status),
+        _from_field(_JOB.create_time),
+        _from_field(_JOB.template_name),
+        _ORIGIN,
+    ),
+}
+"""Object types by name."""
+OUTPUT_TYPES = frozenset({"LiveRecordJobSetJob"})
+"""Types that only appear in outputs (their service-set properties are listed too)."""
+
+# --- the resources ------------------------------------------------------------------------------------------
+
+RESOURCES: dict[str, tuple[str, tuple[Property, ...]]] = {
+    "LiveRecordTemplate": (
+        "A recording template of Alibaba Cloud IMS: which formats a job writes, and how files are cut and "
+        "named. Changes update it in place; the id is the TemplateId.",
+        (
+            *_resource_table(fields.LiveRecordTemplate),
+            Property(
+                "adopt_template_id",
+                STRING,
+                "Track this existing template instead of creating one; create checks it matches.",
+            ),
+            _ADOPTED,
+        ),
+    ),
+    "LiveRecordJob": (
+        "A live-stream recording job of Alibaba Cloud IMS (SubmitLiveRecordJob); the id is the JobId. The "
+        "API cannot change, stop or delete a job: a changed input replaces it, and destroy forgets it (it "
+        "keeps recording until its stream ends).",
+        (
+            *_resource_table(_JOB),
+            Property(
+                "adopt_job_id",
+                STRING,
+                "Track this existing job instead of submitting one; create checks it matches the inputs.",
+            ),
+            Property(
+                "wait_for_status",
+                STRING,
+                f"Make create wait until the job reports this status ({', '.join(rules.JOB_STATUSES)}).",
+            ),
+            WAIT_TIMEOUT,
+            _DELETE_RECORDINGS,
+            _ADOPTED,
+            _ORIGIN,
+        ),
+    ),
+    "LiveRecordJobSet": (
+        "Many live-stream recording jobs in one resource, submitted concurrently; each entry of jobs is "
+        "keyed, and a changed or added entry gets a new job while the others are kept.",
+        (
+            Property(
+                "jobs", ARRAY, "The jobs, each with a unique key.", required=True, of="LiveRecordJobSetEntry"
+            ),
+            _from_field(_JOB.template_id),
+            Property(
+                "record_output",
+                OBJECT,
+                "Where recordings go, for every entry that does not say.",
+                of=fields.RecordOutput.__name__,
+            ),
+            CONCURRENCY,
+            _DELETE_RECORDINGS,
+            Property("job_ids", MAP, "The JobId of each entry, by key.", output_only=True),
+        ),
+    ),
+}
+"""Each resource: its description and properties (inputs, then outputs)."""
+
+OUTPUT_SHAPES = {
+    ("LiveRecordJobSet", "jobs"): Property("jobs", MAP, "Each entry's job, by key.", of="LiveRecordJobSetJob")
+}
+"""Outputs whose shape differs from the input of the same name (the job set keeps its entries by key)."""
+
+
+def inputs(resource: str) -> tuple[str, ...]:
+    """A resource's input properties (snake_case), in declaration order."""
+    return tuple(prop.snake for prop in RESOURCES[resource][1] if not prop.output_only)
+
+
+def outputs(resource: str) -> tuple[str, ...]:
+    """The properties only the provider sets (the outputs besides the inputs)."""
+    return tuple(prop.snake for prop in RESOURCES[resource][1] if prop.output_only)
+
+
+def type_fields(name: str) -> tuple[str, ...]:
+    """An object type's properties (snake_case)."""
+    return tuple(prop.snake for prop in TYPES[name])
