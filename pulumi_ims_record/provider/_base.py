@@ -38,6 +38,7 @@ from pulumi_ims_record.ice import (
 )
 
 from ._checks import PROVIDER_KEY, contains_unknown, plain_number
+from ._properties import InputsT, MissingInputError, decode
 
 ENDPOINT_ENV_VAR = "ALIBABA_CLOUD_ICE_ENDPOINT"
 SIGNATURE_CODES = frozenset({"SignatureDoesNotMatch", "IncompleteSignature"})
@@ -412,6 +413,13 @@ class ProviderBase(ResourceProvider):
         else:
             detail = str(exc)
         return detail
+
+    def inputs(self, kind: type[InputsT], props: Mapping[str, Any], label: str) -> InputsT:
+        """The checked inputs a create or update was given, as their typed value (decoded once, here)."""
+        try:
+            return decode(kind, props, skip=(PROVIDER_KEY,))
+        except MissingInputError as error:
+            self.fail(label, error)
 
     def settings(self) -> ProviderSettings:
         """The configured settings, or those of the environment alone when the engine never configured us."""

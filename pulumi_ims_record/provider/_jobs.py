@@ -30,6 +30,7 @@ from pulumi_ims_record.ice import (
 
 from ._base import delete_record_files, differs, parse_api_time, until
 from ._checks import JOB_API_INPUTS
+from ._properties import JobRequest, RecordOutputValue, StreamInputValue
 
 RECENT_WINDOW = timedelta(minutes=10)
 """A job with identical inputs submitted this recently is adopted instead of submitting a second one."""
@@ -52,11 +53,11 @@ ORIGIN_ADOPTED_AFTER_AMBIGUOUS = "adopted_after_ambiguous_submit"
 # --- a job's inputs, both ways ---------------------------------------------------------------------------
 
 
-def stream_input_to_api(value: Mapping[str, Any]) -> StreamInput:
+def stream_input_to_api(value: StreamInputValue) -> StreamInput:
     return StreamInput(url=str(value["url"]), type=str(value.get("type") or rules.DEFAULT_STREAM_TYPE))
 
 
-def record_output_to_api(value: Mapping[str, Any]) -> RecordOutput:
+def record_output_to_api(value: RecordOutputValue) -> RecordOutput:
     return RecordOutput(
         type=str(value.get("type") or rules.DEFAULT_OUTPUT_TYPE),
         bucket=value.get("bucket"),
@@ -64,9 +65,10 @@ def record_output_to_api(value: Mapping[str, Any]) -> RecordOutput:
     )
 
 
-def job_inputs_from_api(job: LiveRecordJob, declared: Mapping[str, Any]) -> dict[str, Any]:
-    """The job's API-stored inputs as the service reports them, in input form. An output endpoint the user
-    left unset is the service's choice, not drift."""
+def job_inputs_from_api(job: LiveRecordJob, declared: Mapping[str, object]) -> dict[str, Any]:
+    """The job's API-stored inputs as the service reports them, in input form (for state: a value the service
+    did not report is left out). An output endpoint the user left unset is the service's choice, not drift;
+    ``declared`` is what the stack says of the job, maybe nothing (an imported job)."""
     declared_output = declared.get("record_output")
     endpoint = job.record_output.endpoint
     if isinstance(declared_output, Mapping) and declared_output.get("endpoint") is None:
@@ -82,7 +84,7 @@ def job_inputs_from_api(job: LiveRecordJob, declared: Mapping[str, Any]) -> dict
     return {key: value for key, value in values.items() if value is not None}
 
 
-def job_outputs(job: LiveRecordJob, declared: Mapping[str, Any], origin: str) -> dict[str, Any]:
+def job_outputs(job: LiveRecordJob, declared: Mapping[str, object], origin: str) -> dict[str, Any]:
     """What state keeps of a job, for both resources: its stored inputs as the service reports them, its
     JobId, status, creation time, template name and how the provider got it."""
     values: dict[str, Any] = job_inputs_from_api(job, declared)
@@ -98,7 +100,7 @@ def job_outputs(job: LiveRecordJob, declared: Mapping[str, Any], origin: str) ->
     return {key: value for key, value in values.items() if value is not None}
 
 
-def submit(client: IceClient, wanted: Mapping[str, Any]) -> tuple[str, str | None]:
+def submit(client: IceClient, wanted: JobRequest) -> tuple[str, str | None]:
     """SubmitLiveRecordJob with the job's API inputs: ``(JobId, the answer's Date)``."""
     answer = client.submit_live_record_job(
         name=wanted["name"],
@@ -112,7 +114,7 @@ def submit(client: IceClient, wanted: Mapping[str, Any]) -> tuple[str, str | Non
 
 def declared_job(
     job_id: str,
-    wanted: Mapping[str, Any],
+    wanted: JobRequest,
     *,
     create_time: str | None = None,
     template_name: str | None = None,
@@ -121,35 +123,36 @@ def declared_job(
     inputs as sent and a new job is ``initial``."""
     return LiveRecordJob(
         job_id=job_id,
-        name=str(wanted["name"]),
+        name=wanted["name"],
         notify_url=wanted.get("notify_url"),
         create_time=create_time,
         stream_input=stream_input_to_api(wanted["stream_input"]),
         record_output=record_output_to_api(wanted["record_output"]),
-        template_id=str(wanted["template_id"]),
+        template_id=wanted["template_id"],
         template_name=template_name,
         status=rules.INITIAL_STATUS,
     )
 
 
-def mismatches(wanted: Mapping[str, Any], job: LiveRecordJob) -> list[str]:
+def mismatches(wanted: JobRequest, job: LiveRecordJob) -> list[str]:
     """Each stored input of ``job`` that differs from ``wanted``, said without the values that may carry
     tokens (stream and notify URLs)."""
-    actual = job_inputs_from_api(job, wanted)
+    declared: Mapping[str, object] = wanted
+    actual = job_inputs_from_api(job, declared)
     problems = []
     for key in JOB_API_INPUTS:
-        if differs(actual.get(key), wanted.get(key)):
+        if differs(actual.get(key), declared.get(key)):
             problems.append(
                 f"{key} differs"
                 if key in ("stream_input", "notify_url")
-                else f"{key} is {actual.get(key)!r}, declared {wanted.get(key)!r}"
+                else f"{key} is {actual.get(key)!r}, declared {declared.get(key)!r}"
             )
     return problems
 
 
-def matches(wanted: Mapping[str, Any], job: LiveRecordJob) -> bool:
+def matches(wanted: JobRequest, job: LiveRecordJob) -> bool:
     """The job stores exactly the wanted name, stream, output, template and notify URL."""
-    return job.name == wanted.get("name") and not mismatches(wanted, job)
+    return job.name == wanted["name"] and not mismatches(wanted, job)
 
 
 # --- the recent jobs -------------------------------------------------------------------------------------
@@ -223,7 +226,7 @@ class Claims:
         self._taken = set(taken)
         self._lock = threading.Lock()
 
-    def claim(self, wanted: Mapping[str, Any]) -> LiveRecordJob | None:
+    def claim(self, wanted: JobRequest) -> LiveRecordJob | None:
         with self._lock:
             for job in self._jobs:
                 if job.job_id not in self._taken and matches(wanted, job):
@@ -237,14 +240,14 @@ class Claims:
             self._jobs.extend(job for job in jobs if job.job_id not in known)
 
 
-def find_recent(client: IceClient, wanted: Mapping[str, Any]) -> list[LiveRecordJob]:
+def find_recent(client: IceClient, wanted: JobRequest) -> list[LiveRecordJob]:
     """The jobs named like ``wanted`` submitted within ``RECENT_WINDOW``, newest first (ListLiveRecordJobs by
     keyword = name, in that time window)."""
     now = datetime.now(timezone.utc)
     _, largest_page = rules.JOB_PAGE_SIZE_RANGE
     return list(
         client.iter_live_record_jobs(
-            keyword=str(wanted["name"]),
+            keyword=wanted["name"],
             start_time=now - RECENT_WINDOW,
             end_time=now + CLOCK_SKEW,
             page_size=largest_page,
@@ -254,7 +257,7 @@ def find_recent(client: IceClient, wanted: Mapping[str, Any]) -> list[LiveRecord
 
 
 def reconcile(
-    client: IceClient, wanted: Mapping[str, Any], claims: Claims, *, seconds: float, poll_interval: float
+    client: IceClient, wanted: JobRequest, claims: Claims, *, seconds: float, poll_interval: float
 ) -> tuple[LiveRecordJob | None, str | None]:
     """After a submit whose outcome is unknown, look for its job (``find_recent``, claimed through
     ``claims``) until ``seconds`` have passed or the operation's customTimeouts ran out: ``(the job or None,

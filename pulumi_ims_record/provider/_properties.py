@@ -5,8 +5,9 @@ and ranges from here (``inputs``, ``outputs``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
 from pulumi_ims_record.api import fields, rules
 from pulumi_ims_record.api.fields import ARRAY, BOOLEAN, INTEGER, OBJECT, STRING, Field, Table, camel_case
@@ -230,3 +231,111 @@ def outputs(resource: str) -> tuple[str, ...]:
 def type_fields(name: str) -> tuple[str, ...]:
     """An object type's properties (snake_case)."""
     return tuple(prop.snake for prop in TYPES[name])
+
+
+# --- the typed values of the checked inputs ---------------------------------------------------------------
+# What ``check`` returns and the lifecycle code reads, key by key, so mypy names a mistyped key. Their keys
+# are the properties above (tests/provider/test_properties.py holds the two together).
+
+
+# (Required keys in a base class, the others in a total=False subclass: ``Required[...]`` is not seen under
+# postponed annotations, and ``decode`` reads ``__required_keys__``.)
+
+
+class StreamInputValue(TypedDict):
+    type: str
+    url: str
+
+
+class _RecordOutputRequired(TypedDict):
+    type: str
+    bucket: str
+
+
+class RecordOutputValue(_RecordOutputRequired, total=False):
+    endpoint: str
+
+
+class _RecordFormatRequired(TypedDict):
+    format: str
+
+
+class RecordFormatValue(_RecordFormatRequired, total=False):
+    oss_object_prefix: str
+    slice_oss_object_prefix: str
+    slice_duration: int
+    cycle_duration: int
+
+
+class _TemplateRequired(TypedDict):
+    name: str
+    record_formats: list[RecordFormatValue]
+
+
+class TemplateInputs(_TemplateRequired, total=False):
+    adopt_template_id: str
+
+
+class _JobRequestRequired(TypedDict):
+    name: str
+    stream_input: StreamInputValue
+    record_output: RecordOutputValue
+    template_id: str
+
+
+class JobRequest(_JobRequestRequired, total=False):
+    """What SubmitLiveRecordJob sends, and what the service stores with a job (a change replaces it)."""
+
+    notify_url: str
+
+
+class JobInputs(JobRequest, total=False):
+    adopt_job_id: str
+    wait_for_status: str
+    wait_timeout_seconds: int
+    delete_recordings_on_destroy: bool
+
+
+class _JobSetEntryRequired(TypedDict):
+    key: str
+    name: str
+    stream_input: StreamInputValue
+    record_output: RecordOutputValue
+
+
+class JobSetEntry(_JobSetEntryRequired, total=False):
+    notify_url: str
+
+
+class _JobSetRequired(TypedDict):
+    jobs: list[JobSetEntry]
+    template_id: str
+
+
+class JobSetInputs(_JobSetRequired, total=False):
+    record_output: RecordOutputValue
+    concurrency: int
+    delete_recordings_on_destroy: bool
+
+
+INPUT_TYPES: dict[str, type[Any]] = {
+    "LiveRecordTemplate": TemplateInputs,
+    "LiveRecordJob": JobInputs,
+    "LiveRecordJobSet": JobSetInputs,
+}
+InputsT = TypeVar("InputsT", TemplateInputs, JobInputs, JobSetInputs)
+
+
+class MissingInputError(ValueError):
+    """Inputs that did not go through ``check`` (a required property is missing)."""
+
+
+def decode(kind: type[InputsT], values: Mapping[str, Any], *, skip: tuple[str, ...] = ()) -> InputsT:
+    """The checked inputs a lifecycle method was given, as their typed value (the keys of ``skip``, such as
+    the dynamic host's ``__provider``, left out). ``check`` made them so; a required property missing means
+    they did not come through it."""
+    required: frozenset[str] = kind.__required_keys__  # type: ignore[attr-defined]
+    missing = sorted(required - values.keys())
+    if missing:
+        raise MissingInputError(f"missing {', '.join(missing)}: the inputs were not checked")
+    return kind(**{key: value for key, value in values.items() if key not in skip})

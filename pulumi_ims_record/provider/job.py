@@ -81,6 +81,7 @@ from ._jobs import (
     recordings_deleted,
     submit,
 )
+from ._properties import JobInputs
 
 CREATE_TIME_TOLERANCE = timedelta(seconds=2)
 """create records the Submit answer's ``Date``; the service's own CreateTime can be a second earlier. read
@@ -138,8 +139,8 @@ class LiveRecordJobProvider(ProviderBase):
     # --- create ---
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = without_provider(props)
-        label = f"'{inputs.get('name')}'"
+        label = f"'{props.get('name')}'"
+        inputs = self.inputs(JobInputs, props, label)
         adopt = inputs.get("adopt_job_id")
         if adopt:
             job = self._get(adopt, label, missing=f"adopt_job_id: no job {adopt!r} exists")
@@ -153,20 +154,20 @@ class LiveRecordJobProvider(ProviderBase):
                 )
             origin = ORIGIN_ADOPTED_BY_ID
         else:
-            self._read_template_name_meanwhile(str(inputs["template_id"]))
+            self._read_template_name_meanwhile(inputs["template_id"])
             job, origin = self._submit_once(inputs, label)
         if inputs.get("wait_for_status"):
             job = self._wait(job, inputs, label)
         return CreateResult(job.job_id, self._outputs(job, inputs, origin=origin))
 
-    def _submit_once(self, inputs: Mapping[str, Any], label: str) -> tuple[LiveRecordJob, str]:
+    def _submit_once(self, inputs: JobInputs, label: str) -> tuple[LiveRecordJob, str]:
         # Creates of the same name run one after the other, so a twin sees the job its sibling submitted.
         with self._name_lock(inputs["name"]):
             job, origin = self._adopt_or_submit(inputs, label)
             self._recent.remember(job)
             return job, origin
 
-    def _adopt_or_submit(self, inputs: Mapping[str, Any], label: str) -> tuple[LiveRecordJob, str]:
+    def _adopt_or_submit(self, inputs: JobInputs, label: str) -> tuple[LiveRecordJob, str]:
         twin = next((job for job in self._recent.known() if matches(inputs, job)), None)
         if twin is not None:
             self.warn(
@@ -207,7 +208,7 @@ class LiveRecordJobProvider(ProviderBase):
             return found, ORIGIN_ADOPTED_AFTER_AMBIGUOUS
         except IceError as exc:
             self.fail(label, exc)
-        template_name = self._template_name(str(inputs["template_id"]))
+        template_name = self._template_name(inputs["template_id"])
         job = declared_job(job_id, inputs, create_time=server_time, template_name=template_name)
         return job, ORIGIN_SUBMITTED
 
@@ -240,7 +241,7 @@ class LiveRecordJobProvider(ProviderBase):
         with self._name_locks_lock:
             return self._name_locks.setdefault(name, threading.Lock())
 
-    def _wait(self, job: LiveRecordJob, inputs: Mapping[str, Any], label: str) -> LiveRecordJob:
+    def _wait(self, job: LiveRecordJob, inputs: JobInputs, label: str) -> LiveRecordJob:
         """Poll GetLiveRecordJob until the wanted status or the deadline (custom_timeouts never reach a
         dynamic provider, so the timeout is an input)."""
         wanted = inputs["wait_for_status"]
@@ -326,7 +327,7 @@ class LiveRecordJobProvider(ProviderBase):
             self.fail(label, exc)
 
     @staticmethod
-    def _outputs(job: LiveRecordJob, declared: Mapping[str, Any], *, origin: str) -> dict[str, Any]:
+    def _outputs(job: LiveRecordJob, declared: Mapping[str, object], *, origin: str) -> dict[str, Any]:
         outputs = job_outputs(job, declared, origin)
         for key in ("adopt_job_id", *JOB_BEHAVIOUR_INPUTS):
             if declared.get(key) is not None:

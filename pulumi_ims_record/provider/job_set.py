@@ -45,6 +45,7 @@ from ._checks import (
     engine_failures,
     is_unknown,
 )
+from ._properties import JobRequest, JobSetEntry, JobSetInputs
 
 # --- schema ---
 
@@ -188,14 +189,20 @@ def _check_entry(failures: Failures, index: int, value: Any, default_output: Any
     return {field: item for field, item in checked.items() if item is not None}
 
 
-def entry_job_inputs(entry: Mapping[str, Any], template_id: Any) -> dict[str, Any]:
-    """An entry in the shape of ``LiveRecordJob``'s API inputs, so ``job.py``'s helpers apply to it."""
-    values = {field: entry.get(field) for field in ENTRY_API_INPUTS}
-    values["template_id"] = template_id
-    return {field: value for field, value in values.items() if value is not None}
+def entry_job_inputs(entry: JobSetEntry, template_id: str) -> JobRequest:
+    """What an entry's job is submitted with (the set's template)."""
+    wanted = JobRequest(
+        name=entry["name"],
+        stream_input=entry["stream_input"],
+        record_output=entry["record_output"],
+        template_id=template_id,
+    )
+    if entry.get("notify_url"):
+        wanted["notify_url"] = entry["notify_url"]
+    return wanted
 
 
-def entry_differs(state: Mapping[str, Any], entry: Mapping[str, Any], template_id: Any) -> bool:
+def entry_differs(state: Mapping[str, Any], entry: Mapping[str, object], template_id: object) -> bool:
     """True when the entry asks for a different job than the one in state."""
     return any(differs(state.get(field), entry.get(field)) for field in ENTRY_API_INPUTS) or differs(
         state.get("template_id"), template_id
@@ -282,9 +289,8 @@ class LiveRecordJobSetProvider(ProviderBase):
     # --- create ---
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = without_provider(props)
-        entries: list[Mapping[str, Any]] = list(inputs.get("jobs") or [])
-        state = self._submit_entries(entries, inputs, kept={}, operation="create")
+        inputs = self.inputs(JobSetInputs, props, "create")
+        state = self._submit_entries(inputs, kept={}, operation="create")
         first = next(iter(state.values()), None)
         # The id only has to be unique and stable: the first JobId (or a timestamp for an empty set).
         id_ = f"jobset-{first['job_id']}" if first else f"jobset-empty-{time.time_ns()}"
@@ -292,8 +298,7 @@ class LiveRecordJobSetProvider(ProviderBase):
 
     def _submit_entries(
         self,
-        entries: Sequence[Mapping[str, Any]],
-        inputs: Mapping[str, Any],
+        inputs: JobSetInputs,
         *,
         kept: Mapping[str, Mapping[str, Any]],
         operation: str,
@@ -302,9 +307,9 @@ class LiveRecordJobSetProvider(ProviderBase):
 
         On any failure, raises after all entries were tried, listing the jobs that were submitted (they run;
         the next create/update adopts them)."""
-        template_id = inputs["template_id"]
+        template_id, entries = inputs["template_id"], inputs["jobs"]
         concurrency = int(inputs.get("concurrency") or DEFAULT_CONCURRENCY)
-        to_submit = [entry for entry in entries if str(entry["key"]) not in kept]
+        to_submit = [entry for entry in entries if entry["key"] not in kept]
         client = self.client()
         outcomes: dict[str, _Outcome] = {}
         found: dict[str, LiveRecordJob] = {}
@@ -318,10 +323,8 @@ class LiveRecordJobSetProvider(ProviderBase):
             claims = _jobs.Claims(adoptable, taken=(str(state["job_id"]) for state in kept.values()))
             found = {job.job_id: job for job in recent}
 
-            def submit_entry(entry: Mapping[str, Any]) -> _Outcome:
-                return self._submit_one(
-                    client, claims, entry_job_inputs(entry, template_id), str(entry["key"])
-                )
+            def submit_entry(entry: JobSetEntry) -> _Outcome:
+                return self._submit_one(client, claims, entry_job_inputs(entry, template_id), entry["key"])
 
             for outcome in _bounded_map(submit_entry, to_submit, concurrency):
                 outcomes[outcome.key] = outcome
@@ -330,13 +333,12 @@ class LiveRecordJobSetProvider(ProviderBase):
             self._fail_partially(operation, failed, [o for o in outcomes.values() if o.error is None])
         self._warn_adopted(list(outcomes.values()))
         declared = {
-            str(outcomes[str(entry["key"])].job_id): entry_job_inputs(entry, template_id)
-            for entry in to_submit
+            str(outcomes[entry["key"]].job_id): entry_job_inputs(entry, template_id) for entry in to_submit
         }
         jobs = self._jobs_after_submit(client, declared, found, concurrency)
         state: dict[str, dict[str, Any]] = {}
         for entry in entries:
-            key = str(entry["key"])
+            key = entry["key"]
             if key in kept:
                 state[key] = dict(kept[key])
                 continue
@@ -360,9 +362,7 @@ class LiveRecordJobSetProvider(ProviderBase):
                 "were submitted and are adopted: " + ", ".join(f"{o.key}={o.job_id}" for o in ambiguous)
             )
 
-    def _submit_one(
-        self, client: IceClient, claims: _jobs.Claims, wanted: Mapping[str, Any], key: str
-    ) -> _Outcome:
+    def _submit_one(self, client: IceClient, claims: _jobs.Claims, wanted: JobRequest, key: str) -> _Outcome:
         job = claims.claim(wanted)
         if job is not None:
             return _Outcome(key, job.job_id, _jobs.ORIGIN_ADOPTED_RECENT)
@@ -386,7 +386,7 @@ class LiveRecordJobSetProvider(ProviderBase):
     def _jobs_after_submit(
         self,
         client: IceClient,
-        wanted: Mapping[str, Mapping[str, Any]],
+        wanted: Mapping[str, JobRequest],
         found: dict[str, LiveRecordJob],
         concurrency: int,
     ) -> dict[str, LiveRecordJob]:
@@ -458,16 +458,14 @@ class LiveRecordJobSetProvider(ProviderBase):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Submit a job for every added or changed entry (adopting identical recent ones), keep the others,
         and forget the jobs of removed and changed entries (they keep recording: a warning says so)."""
-        inputs = without_provider(news)
+        inputs = self.inputs(JobSetInputs, news, "update")
         state = _state_entries(olds)
-        template_id = inputs["template_id"]
-        entries: list[Mapping[str, Any]] = list(inputs.get("jobs") or [])
         kept = {
-            str(entry["key"]): state[str(entry["key"])]
-            for entry in entries
-            if str(entry["key"]) in state and not entry_differs(state[str(entry["key"])], entry, template_id)
+            entry["key"]: state[entry["key"]]
+            for entry in inputs["jobs"]
+            if entry["key"] in state and not entry_differs(state[entry["key"]], entry, inputs["template_id"])
         }
-        new_state = self._submit_entries(entries, inputs, kept=kept, operation="update")
+        new_state = self._submit_entries(inputs, kept=kept, operation="update")
         forgotten = {key: old for key, old in state.items() if key not in kept}
         if forgotten:
             self._warn_forgotten(forgotten)
@@ -505,7 +503,7 @@ class LiveRecordJobSetProvider(ProviderBase):
     # --- helpers ---
 
     @staticmethod
-    def _outputs(inputs: Mapping[str, Any], state: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    def _outputs(inputs: Mapping[str, object], state: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         """Every set-level input, ``jobs`` as key → entry state, and ``job_ids`` as key → JobId."""
         outputs = {key: inputs[key] for key in SET_INPUTS if key != "jobs" and inputs.get(key) is not None}
         outputs["jobs"] = {key: dict(entry) for key, entry in state.items()}
@@ -514,7 +512,7 @@ class LiveRecordJobSetProvider(ProviderBase):
 
 
 def _entry_state(
-    key: str, job: LiveRecordJob, declared: Mapping[str, Any], template_id: Any, origin: str
+    key: str, job: LiveRecordJob, declared: Mapping[str, object], template_id: object, origin: str
 ) -> dict[str, Any]:
     """One entry in state: what state keeps of its job, under its key."""
     values = {"key": key, **_jobs.job_outputs(job, declared, origin)}

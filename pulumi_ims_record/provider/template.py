@@ -25,6 +25,7 @@ from pulumi_ims_record.ice import (
 
 from ._base import ProviderBase, differs, parse_api_time, without_provider
 from ._checks import TEMPLATE_INPUTS, check_template, engine_failures, is_unknown, plain_number
+from ._properties import RecordFormatValue, TemplateInputs
 
 # --- schema: snake_case property → ice.RecordFormat field (PascalCase API names live in ice/) ---
 
@@ -34,10 +35,10 @@ RECENT_WINDOW = timedelta(minutes=10)
 recently is taken to be ours."""
 
 
-def formats_to_api(formats: Sequence[Mapping[str, Any]]) -> list[RecordFormat]:
+def formats_to_api(formats: Sequence[RecordFormatValue]) -> list[RecordFormat]:
     return [
         RecordFormat(
-            format=str(item["format"]),
+            format=item["format"],
             oss_object_prefix=item.get("oss_object_prefix"),
             slice_oss_object_prefix=item.get("slice_oss_object_prefix"),
             slice_duration=plain_number(item.get("slice_duration")),
@@ -65,11 +66,11 @@ def format_from_api(record_format: RecordFormat, declared: Mapping[str, Any] | N
     return {key: value for key, value in values.items() if value is not None}
 
 
-def formats_from_api(
-    record_formats: Sequence[RecordFormat], declared: Sequence[Mapping[str, Any]] | None
-) -> list[dict[str, Any]]:
-    """The service's formats, in the order the user declared them (the service may list them differently)."""
-    by_format = {str(item.get("format")): item for item in declared or () if isinstance(item, Mapping)}
+def formats_from_api(record_formats: Sequence[RecordFormat], declared: object) -> list[dict[str, Any]]:
+    """The service's formats, in the order the user declared them (the service may list them differently);
+    ``declared`` is what the stack says of them, maybe nothing (an imported template)."""
+    items = declared if isinstance(declared, list | tuple) else ()
+    by_format = {str(item.get("format")): item for item in items if isinstance(item, Mapping)}
     order = list(by_format)
     converted = [format_from_api(item, by_format.get(item.format)) for item in record_formats]
     return sorted(
@@ -132,8 +133,8 @@ class LiveRecordTemplateProvider(ProviderBase):
     # --- create ---
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = without_provider(props)
-        label = f"'{inputs.get('name')}'"
+        label = f"'{props.get('name')}'"
+        inputs = self.inputs(TemplateInputs, props, label)
         adopt = inputs.get("adopt_template_id")
         if adopt:
             template = self._get(adopt, label, missing=f"adopt_template_id: no template {adopt!r} exists")
@@ -167,7 +168,7 @@ class LiveRecordTemplateProvider(ProviderBase):
         template = self._get(template_id, label)
         return CreateResult(template_id, self._outputs(template, inputs, adopted=False))
 
-    def _find_recent(self, inputs: Mapping[str, Any], label: str) -> LiveRecordTemplate | None:
+    def _find_recent(self, inputs: TemplateInputs, label: str) -> LiveRecordTemplate | None:
         """The newest custom template with these name and formats created within ``RECENT_WINDOW``."""
         horizon = datetime.now(timezone.utc) - RECENT_WINDOW
         try:
@@ -182,11 +183,11 @@ class LiveRecordTemplateProvider(ProviderBase):
             self.fail(label, exc)
         return None
 
-    def _mismatches(self, inputs: Mapping[str, Any], template: LiveRecordTemplate) -> list[str]:
+    def _mismatches(self, inputs: TemplateInputs, template: LiveRecordTemplate) -> list[str]:
         problems = []
-        if template.name != inputs.get("name"):
-            problems.append(f"name is {template.name!r}, declared {inputs.get('name')!r}")
-        declared = inputs.get("record_formats") or []
+        if template.name != inputs["name"]:
+            problems.append(f"name is {template.name!r}, declared {inputs['name']!r}")
+        declared = inputs["record_formats"]
         actual = formats_from_api(template.record_formats, declared)
         if canonical_formats(actual) != canonical_formats(declared):
             problems.append(
@@ -213,8 +214,8 @@ class LiveRecordTemplateProvider(ProviderBase):
     # --- update ---
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs = without_provider(news)
-        label = f"'{inputs.get('name')}' ({id_})"
+        label = f"'{news.get('name')}' ({id_})"
+        inputs = self.inputs(TemplateInputs, news, label)
         if olds.get("type") == SYSTEM_TYPE:
             self.fail(label, SYSTEM_TEMPLATE_IS_READ_ONLY)
         try:
@@ -259,7 +260,7 @@ class LiveRecordTemplateProvider(ProviderBase):
 
     @staticmethod
     def _outputs(
-        template: LiveRecordTemplate, declared: Mapping[str, Any], *, adopted: bool
+        template: LiveRecordTemplate, declared: Mapping[str, object], *, adopted: bool
     ) -> dict[str, Any]:
         outputs: dict[str, Any] = {
             "name": template.name,
