@@ -46,12 +46,14 @@ PROVIDER_MODULES = {
     "_properties": set(),
     "_checks": {"_properties"},
     "schema": {"_properties"},
-    "_base": {"_checks", "_properties"},
+    "_settings": set(),
+    "_base": {"_checks", "_properties", "_settings"},
     "_jobs": {"_base", "_checks", "_properties"},
     "template": {"_base", "_checks", "_properties"},
-    "job": {"_base", "_checks", "_jobs", "_properties"},
-    "job_set": {"_base", "_checks", "_jobs", "_properties"},
-    "native": {"_base", "_properties", "schema", "template", "job", "job_set"},
+    "job": {"_base", "_checks", "_jobs", "_properties", "_settings"},
+    "job_set": {"_base", "_checks", "_jobs", "_properties", "_settings"},
+    "_native_values": {"_base", "_properties"},
+    "native": {"_base", "_native_values", "_properties", "_settings", "schema", "template", "job", "job_set"},
 }
 
 

@@ -4,7 +4,8 @@ Runs in the provider process the engine starts. Imports ``pulumi.dynamic`` and `
 never ``pulumi_alicloud``. Importing this package has no side effects.
 """
 
-from ._base import ProviderError, ProviderSettings
+from ._base import ProviderError
+from ._settings import ProviderSettings
 from .job import LiveRecordJobProvider
 from .job_set import LiveRecordJobSetProvider
 from .template import LiveRecordTemplateProvider

@@ -16,9 +16,8 @@ from pulumi.output import Unknown
 
 from pulumi_ims_record.api import fields, rules
 
-from ._properties import WAIT_TIMEOUT, inputs, outputs
+from ._properties import CONCURRENCY, ENTRY_KEY, UNKNOWN_SENTINEL, WAIT_TIMEOUT, inputs, outputs, type_fields
 
-UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
 PROVIDER_KEY = "__provider"
 DEFAULT_WAIT_TIMEOUT = int(WAIT_TIMEOUT.default)
 
@@ -329,3 +328,107 @@ def check_job(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, 
         ),
     }
     return _drop_none(checked), failures.items
+
+
+# --- LiveRecordJobSet ---
+
+SET_INPUTS = inputs("LiveRecordJobSet")
+SET_OUTPUTS = outputs("LiveRecordJobSet")
+ENTRY_FIELDS = type_fields("LiveRecordJobSetEntry")
+DEFAULT_CONCURRENCY = int(CONCURRENCY.default)
+
+
+def _key_rule(value: str) -> str | None:
+    if not value:
+        return "must not be empty"
+    _, longest = ENTRY_KEY.bounds
+    if len(value) > longest:
+        return f"must be at most {longest} characters (got {len(value)})"
+    return rules.name_rule(value)
+
+
+def check_job_set(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Normalised set inputs and the failures found. Each entry is checked with the same rules as a
+    ``LiveRecordJob`` (the ``_checks`` functions), its failures prefixed with ``jobs[i].``; an entry without
+    ``record_output`` takes the set's. Each entry has its ``name`` by now: the front doors fill in
+    ``default_entry_name`` (the set's resource name is theirs, not the check's)."""
+    failures = Failures()
+    failures.unknown_keys(news, SET_INPUTS + SET_OUTPUTS)
+    template_id = failures.string("template_id", news.get("template_id"), required=True, rule=rules.id_rule)
+    default_output = news.get("record_output")
+    if default_output is not None:
+        default_output = check_record_output(failures, default_output)
+    low, high = CONCURRENCY.bounds
+    concurrency = failures.integer(
+        "concurrency", news.get("concurrency"), default=DEFAULT_CONCURRENCY, low=low, high=high
+    )
+    delete_recordings = failures.boolean(
+        "delete_recordings_on_destroy", news.get("delete_recordings_on_destroy"), default=False
+    )
+    raw_jobs = news.get("jobs")
+    jobs: Any = raw_jobs
+    if is_unknown(raw_jobs):
+        pass
+    elif not isinstance(raw_jobs, list | tuple):
+        failures.add("jobs", "must be a list of jobs, each with a key and a stream_input")
+    else:
+        jobs = [_check_entry(failures, index, item, default_output) for index, item in enumerate(raw_jobs)]
+        # Keys are compared case-insensitively: an entry's default name ends with its key, and the service
+        # finds jobs by name case-insensitively (ListLiveRecordJobs' Keyword), so "cam1" and "CAM1" would be
+        # two jobs no search tells apart; almost always a typo.
+        first_index: dict[str, tuple[int, str]] = {}
+        for index, entry in enumerate(jobs):
+            key = entry.get("key") if isinstance(entry, Mapping) else None
+            if isinstance(key, str) and not is_unknown(key):
+                folded = key.casefold()
+                if folded in first_index:
+                    first, first_key = first_index[folded]
+                    how = "" if first_key == key else f" ({first_key!r}) but for letter case"
+                    failures.add(
+                        f"jobs[{index}].key",
+                        f"duplicates jobs[{first}].key{how}: keys must be unique, ignoring case",
+                    )
+                first_index.setdefault(folded, (index, key))
+    inputs = {
+        "jobs": jobs,
+        "template_id": template_id,
+        "record_output": default_output,
+        "concurrency": concurrency,
+        "delete_recordings_on_destroy": delete_recordings,
+    }
+    return {key: value for key, value in inputs.items() if value is not None}, failures.items
+
+
+def _check_entry(failures: Failures, index: int, value: Any, default_output: Any) -> Any:
+    path = f"jobs[{index}]"
+    if is_unknown(value):
+        return value
+    entry = failures.mapping(path, value, ENTRY_FIELDS)
+    if entry is None:
+        return value
+    # The job checks name their paths from the job's root ("stream_input.url"); prefix them with the entry.
+    own = Failures()
+    key = own.string("key", entry.get("key"), required=True, rule=_key_rule)
+    name = entry.get("name")
+    if name is None and is_unknown(key):
+        name = key  # the front door names the entry (default_entry_name) once its key is known
+    name = own.string("name", name, required=True, rule=rules.name_rule)
+    output = entry.get("record_output")
+    if output is None:
+        if default_output is None:
+            own.add("record_output", "is required (on the entry or as the set's record_output)")
+        output = default_output
+    elif not is_unknown(output):
+        output = check_record_output(own, output)
+    checked = {
+        "key": key,
+        "name": name,
+        "stream_input": check_stream_input(own, entry.get("stream_input")),
+        "record_output": output,
+        "notify_url": own.string(
+            "notify_url", entry.get("notify_url"), required=False, rule=rules.http_url_rule
+        ),
+    }
+    for sub_path, reason in own.items:
+        failures.add(f"{path}.{sub_path}", reason)
+    return {field: item for field, item in checked.items() if item is not None}

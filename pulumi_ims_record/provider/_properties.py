@@ -13,6 +13,7 @@ from pulumi_ims_record.api import fields, rules
 from pulumi_ims_record.api.fields import ARRAY, BOOLEAN, INTEGER, OBJECT, STRING, Field, Table, camel_case
 
 MAP = "map"
+UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN: a value not known yet
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,39 @@ def outputs(resource: str) -> tuple[str, ...]:
 def type_fields(name: str) -> tuple[str, ...]:
     """An object type's properties (snake_case)."""
     return tuple(prop.snake for prop in TYPES[name])
+
+
+# --- the one naming rule of set entries -------------------------------------------------------------
+
+
+def default_entry_name(set_name: str, key: str) -> str:
+    """The job name of a set entry declared without ``name``, through both front doors: ``<set resource
+    name>-<key>`` (two sets of a stack with the same keys submit differently named jobs, and a job's name says
+    which set it belongs to)."""
+    return f"{set_name}-{key}"
+
+
+def name_entries(entries: Any, set_name: str, old_inputs: Mapping[str, Any]) -> Any:
+    """The native package's entries, each without ``name`` named by ``default_entry_name``, except where the
+    stack already has a job for that key named ``<key>`` (what the native package named unnamed entries
+    before the one rule): that name stays, so an existing stack replaces no job. The Python resources have
+    always named entries by the rule (``resources/live_record_job_set.py``)."""
+    if not isinstance(entries, list):
+        return entries
+    old_entries = old_inputs.get("jobs")
+    named_by_key = {
+        old["key"]: old.get("name")
+        for old in (old_entries if isinstance(old_entries, list) else [])
+        if isinstance(old, Mapping) and isinstance(old.get("key"), str)
+    }
+    named = []
+    for entry in entries:
+        key = entry.get("key") if isinstance(entry, Mapping) else None
+        if isinstance(key, str) and key != UNKNOWN_SENTINEL and entry.get("name") is None:
+            kept = named_by_key.get(key) == key
+            entry = {**entry, "name": key if kept else default_entry_name(set_name, key)}
+        named.append(entry)
+    return named
 
 
 # --- the typed values of the checked inputs ---------------------------------------------------------------

@@ -46,7 +46,6 @@ from pulumi_ims_record.ice import (
 from ._base import (
     KEEPS_RECORDING,
     ProviderBase,
-    ProviderSettings,
     differs,
     parse_api_time,
     until,
@@ -82,6 +81,7 @@ from ._jobs import (
     submit,
 )
 from ._properties import JobInputs
+from ._settings import ProviderSettings
 
 CREATE_TIME_TOLERANCE = timedelta(seconds=2)
 """create records the Submit answer's ``Date``; the service's own CreateTime can be a second earlier. read

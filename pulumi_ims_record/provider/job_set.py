@@ -32,161 +32,30 @@ from typing import Any, TypeVar
 
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from pulumi_ims_record.api import rules
 from pulumi_ims_record.ice import IceClient, IceError, LiveRecordJob, NotFoundError, OutcomeUnknownError
 
-from . import _jobs, _properties
-from ._base import KEEPS_RECORDING, ProviderBase, ProviderSettings, differs, parse_api_time, without_provider
+from . import _jobs
+from ._base import KEEPS_RECORDING, ProviderBase, differs, parse_api_time, without_provider
 from ._checks import (
-    Failures,
-    check_record_output,
-    check_stream_input,
+    DEFAULT_CONCURRENCY,
+    ENTRY_FIELDS,
+    SET_INPUTS,
+    check_job_set,
     contains_unknown,
     engine_failures,
     is_unknown,
 )
 from ._properties import JobRequest, JobSetEntry, JobSetInputs
+from ._settings import ProviderSettings
 
-# --- schema ---
-
-SET_INPUTS = _properties.inputs("LiveRecordJobSet")
 SET_BEHAVIOUR_INPUTS = ("concurrency", "delete_recordings_on_destroy", "record_output")
 """Inputs that change no job by themselves (``record_output`` only matters as each entry's default, and
 ``check`` has already copied it into the entries)."""
-SET_OUTPUTS = _properties.outputs("LiveRecordJobSet")
-ENTRY_FIELDS = _properties.type_fields("LiveRecordJobSetEntry")
 ENTRY_API_INPUTS = ("name", "stream_input", "record_output", "notify_url")
 """Per-entry inputs the service stores with the job; with the set's ``template_id`` they identify a job."""
-DEFAULT_CONCURRENCY = int(_properties.CONCURRENCY.default)
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
-
-
-def default_entry_name(set_name: str, key: str) -> str:
-    """The job name of a set entry declared without ``name``, through both front doors: ``<set resource
-    name>-<key>`` (two sets of a stack with the same keys submit differently named jobs, and a job's name says
-    which set it belongs to)."""
-    return f"{set_name}-{key}"
-
-
-def name_entries(entries: Any, set_name: str, old_inputs: Mapping[str, Any]) -> Any:
-    """The native package's entries, each without ``name`` named by ``default_entry_name``, except where the
-    stack already has a job for that key named ``<key>`` (what the native package named unnamed entries
-    before the one rule): that name stays, so an existing stack replaces no job. The Python resources have
-    always named entries by the rule (``resources/live_record_job_set.py``)."""
-    if not isinstance(entries, list):
-        return entries
-    old_entries = old_inputs.get("jobs")
-    named_by_key = {
-        old["key"]: old.get("name")
-        for old in (old_entries if isinstance(old_entries, list) else [])
-        if isinstance(old, Mapping) and isinstance(old.get("key"), str)
-    }
-    named = []
-    for entry in entries:
-        key = entry.get("key") if isinstance(entry, Mapping) else None
-        if isinstance(key, str) and not is_unknown(key) and entry.get("name") is None:
-            kept = named_by_key.get(key) == key
-            entry = {**entry, "name": key if kept else default_entry_name(set_name, key)}
-        named.append(entry)
-    return named
-
-
-def _key_rule(value: str) -> str | None:
-    if not value:
-        return "must not be empty"
-    _, longest = _properties.ENTRY_KEY.bounds
-    if len(value) > longest:
-        return f"must be at most {longest} characters (got {len(value)})"
-    return rules.name_rule(value)
-
-
-def check_job_set(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Normalised set inputs and the failures found. Each entry is checked with the same rules as a
-    ``LiveRecordJob`` (the ``_checks`` functions), its failures prefixed with ``jobs[i].``; an entry without
-    ``record_output`` takes the set's. Each entry has its ``name`` by now: the front doors fill in
-    ``default_entry_name`` (the set's resource name is theirs, not the check's)."""
-    failures = Failures()
-    failures.unknown_keys(news, SET_INPUTS + SET_OUTPUTS)
-    template_id = failures.string("template_id", news.get("template_id"), required=True, rule=rules.id_rule)
-    default_output = news.get("record_output")
-    if default_output is not None:
-        default_output = check_record_output(failures, default_output)
-    low, high = _properties.CONCURRENCY.bounds
-    concurrency = failures.integer(
-        "concurrency", news.get("concurrency"), default=DEFAULT_CONCURRENCY, low=low, high=high
-    )
-    delete_recordings = failures.boolean(
-        "delete_recordings_on_destroy", news.get("delete_recordings_on_destroy"), default=False
-    )
-    raw_jobs = news.get("jobs")
-    jobs: Any = raw_jobs
-    if is_unknown(raw_jobs):
-        pass
-    elif not isinstance(raw_jobs, list | tuple):
-        failures.add("jobs", "must be a list of jobs, each with a key and a stream_input")
-    else:
-        jobs = [_check_entry(failures, index, item, default_output) for index, item in enumerate(raw_jobs)]
-        # Keys are compared case-insensitively: an entry's default name is its key, and the service finds
-        # jobs by name case-insensitively (ListLiveRecordJobs' Keyword), so "cam1" and "CAM1" would be two
-        # jobs no search tells apart; almost always a typo.
-        first_index: dict[str, tuple[int, str]] = {}
-        for index, entry in enumerate(jobs):
-            key = entry.get("key") if isinstance(entry, Mapping) else None
-            if isinstance(key, str) and not is_unknown(key):
-                folded = key.casefold()
-                if folded in first_index:
-                    first, first_key = first_index[folded]
-                    how = "" if first_key == key else f" ({first_key!r}) but for letter case"
-                    failures.add(
-                        f"jobs[{index}].key",
-                        f"duplicates jobs[{first}].key{how}: keys must be unique, ignoring case",
-                    )
-                first_index.setdefault(folded, (index, key))
-    inputs = {
-        "jobs": jobs,
-        "template_id": template_id,
-        "record_output": default_output,
-        "concurrency": concurrency,
-        "delete_recordings_on_destroy": delete_recordings,
-    }
-    return {key: value for key, value in inputs.items() if value is not None}, failures.items
-
-
-def _check_entry(failures: Failures, index: int, value: Any, default_output: Any) -> Any:
-    path = f"jobs[{index}]"
-    if is_unknown(value):
-        return value
-    entry = failures.mapping(path, value, ENTRY_FIELDS)
-    if entry is None:
-        return value
-    # The job checks name their paths from the job's root ("stream_input.url"); prefix them with the entry.
-    own = Failures()
-    key = own.string("key", entry.get("key"), required=True, rule=_key_rule)
-    name = entry.get("name")
-    if name is None and is_unknown(key):
-        name = key  # the front door names the entry (default_entry_name) once its key is known
-    name = own.string("name", name, required=True, rule=rules.name_rule)
-    output = entry.get("record_output")
-    if output is None:
-        if default_output is None:
-            own.add("record_output", "is required (on the entry or as the set's record_output)")
-        output = default_output
-    elif not is_unknown(output):
-        output = check_record_output(own, output)
-    checked = {
-        "key": key,
-        "name": name,
-        "stream_input": check_stream_input(own, entry.get("stream_input")),
-        "record_output": output,
-        "notify_url": own.string(
-            "notify_url", entry.get("notify_url"), required=False, rule=rules.http_url_rule
-        ),
-    }
-    for sub_path, reason in own.items:
-        failures.add(f"{path}.{sub_path}", reason)
-    return {field: item for field, item in checked.items() if item is not None}
 
 
 def entry_job_inputs(entry: JobSetEntry, template_id: str) -> JobRequest:
@@ -533,4 +402,4 @@ def plain_int(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-__all__ = ["LiveRecordJobSetProvider", "check_job_set", "default_entry_name", "name_entries"]
+__all__ = ["LiveRecordJobSetProvider"]

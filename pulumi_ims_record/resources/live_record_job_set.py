@@ -14,7 +14,8 @@ import pulumi
 import pulumi.dynamic
 
 from pulumi_ims_record.api import fields
-from pulumi_ims_record.provider.job_set import LiveRecordJobSetProvider, default_entry_name
+from pulumi_ims_record.provider._properties import default_entry_name, type_fields
+from pulumi_ims_record.provider.job_set import LiveRecordJobSetProvider
 
 from ._inputs import RecordOutputArgs, RecordOutputArgsDict, StreamInputArgs, StreamInputArgsDict
 from ._props import args_from, nested_object
@@ -25,7 +26,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     from typing_extensions import NotRequired, TypedDict
 
-ENTRY_FIELDS = ("key", "name", "stream_input", "record_output", "notify_url")
+ENTRY_FIELDS = type_fields("LiveRecordJobSetEntry")
 
 
 class LiveRecordJobSetEntryArgsDict(TypedDict):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pulumi_ims_record.provider import native
+from pulumi_ims_record.provider import _native_values
 from tests.conftest import REPO_ROOT
 
 from .conftest import Engine
@@ -135,12 +135,12 @@ def test_bad_input_in_yaml_fails_at_preview_naming_the_camel_case_property(engin
     result = engine.cli(["preview", "--stack", "dev"], cwd=directory, check=False)
 
     # record_formats[0].slice_duration → recordFormats[0].sliceDuration, in the path and in the words said
-    expected = native.camel_path(BAD_INPUTS[case][1])
+    expected = _native_values.camel_path(BAD_INPUTS[case][1])
     assert result.returncode != 0, result.stdout
     assert f"{expected}: " in result.stdout, result.stdout
     assert "<nil>" not in result.stdout, result.stdout
     said_in_full = SAID_IN_FULL.get(case, "").replace("'template'", f"'{resource}'")
-    assert native.camel_path(said_in_full) in result.stdout, result.stdout
+    assert _native_values.camel_path(said_in_full) in result.stdout, result.stdout
     assert engine.ims.total_calls() == 0, engine.ims.stats()
 
 

@@ -12,14 +12,16 @@ from pulumi.dynamic import CheckResult, ResourceProvider
 
 from pulumi_ims_record.provider import LiveRecordJobProvider, LiveRecordTemplateProvider
 from pulumi_ims_record.provider._checks import (
+    ENTRY_FIELDS,
     JOB_INPUTS,
     RECORD_FORMAT_FIELDS,
     RECORD_OUTPUT_FIELDS,
+    SET_INPUTS,
     STREAM_INPUT_FIELDS,
     TEMPLATE_INPUTS,
     UNKNOWN_SENTINEL,
 )
-from pulumi_ims_record.provider.job_set import ENTRY_FIELDS, SET_INPUTS, LiveRecordJobSetProvider
+from pulumi_ims_record.provider.job_set import LiveRecordJobSetProvider
 
 # What a program can hand the engine: JSON-like values, with the text that breaks parsers (URLs with an
 # unclosed "[", odd ports, other scripts' digits, control characters) and the engine's unknown sentinel.

@@ -13,7 +13,7 @@ import pytest
 
 from pulumi_ims_record.ice import Credentials, IceClient, RecordOutput, StreamInput
 from pulumi_ims_record.provider import ProviderError, ProviderSettings
-from pulumi_ims_record.provider._checks import UNKNOWN_SENTINEL
+from pulumi_ims_record.provider._properties import UNKNOWN_SENTINEL
 from pulumi_ims_record.provider.job_set import LiveRecordJobSetProvider
 from tests.conftest import LocalIms
 

@@ -15,7 +15,7 @@ from pulumi.provider.experimental import provider as rpc
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.runtime.rpc import UNKNOWN
 
-from pulumi_ims_record.provider import ProviderSettings, native
+from pulumi_ims_record.provider import ProviderSettings, _native_values, native
 from tests.conftest import LOCAL_ACCESS_KEY_ID, LOCAL_ACCESS_KEY_SECRET, LocalIms
 from tests.provider.conftest import HLS_FORMAT, failure_pairs
 
@@ -38,7 +38,7 @@ def urn(resource: str, name: str) -> str:
 
 
 def value(plain: Any, *, secret: bool = False) -> PropertyValue:
-    return native.from_plain(plain).with_secret(secret)
+    return _native_values.from_plain(plain).with_secret(secret)
 
 
 def props(**plain: Any) -> dict[str, PropertyValue]:
@@ -252,12 +252,15 @@ def test_an_unknown_resource_type_is_refused(provider: native.ImsRecordProvider)
     [("sliceOssObjectPrefix", "slice_oss_object_prefix"), ("templateId", "template_id"), ("url", "url")],
 )
 def test_names_convert_both_ways(camel: str, snake: str) -> None:
-    assert native.snake_case(camel) == snake and native.camel_path(snake) == camel
+    assert _native_values.snake_case(camel) == snake and _native_values.camel_path(snake) == camel
 
 
 def test_a_value_quoted_in_a_message_is_not_re_cased() -> None:
     message = "must be one of m3u8, mp4, flv (got 'my_format')"
-    assert native.camel_path(f"record_formats[0].format: {message}") == f"recordFormats[0].format: {message}"
+    assert (
+        _native_values.camel_path(f"record_formats[0].format: {message}")
+        == f"recordFormats[0].format: {message}"
+    )
 
 
 def test_core_calls_run_off_the_event_loop(provider: native.ImsRecordProvider) -> None:

@@ -20,7 +20,7 @@ from pulumi_ims_record.provider import (
     ProviderSettings,
     _base,
 )
-from pulumi_ims_record.provider._base import NATIVE_DOOR
+from pulumi_ims_record.provider._settings import NATIVE_DOOR
 from tests.conftest import REPO_ROOT, LocalIms
 
 from .conftest import HLS_FORMAT, checked, configured, local_config
