@@ -234,6 +234,12 @@ class LiveRecordJobSet(pulumi.dynamic.Resource, module="ims", name="LiveRecordJo
         :param resource_name: The Pulumi resource name; entry job names default to ``<resource_name>-<key>``.
         :param args: The arguments as one ``LiveRecordJobSetArgs`` (or pass them as keyword arguments).
         :param opts: Options of the resource.
+        :param jobs: The entries, each with a unique ``key`` (see ``LiveRecordJobSetEntryArgs``).
+        :param template_id: The template every entry's job records with.
+        :param record_output: Where recordings go, for every entry that does not say.
+        :param concurrency: How many API calls the provider makes at once for this set, 1–64. Default 16.
+        :param delete_recordings_on_destroy: Whether destroy also deletes every job's recordings. Default
+            ``False``.
         """
         resolved: LiveRecordJobSetArgs = args_from(
             args,
