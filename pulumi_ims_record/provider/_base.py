@@ -34,7 +34,7 @@ from pulumi_ims_record.ice import (
 )
 
 from ._checks import PROVIDER_KEY, contains_unknown, plain_number
-from ._properties import InputsT, MissingInputError, decode
+from ._properties import UNKNOWN_SENTINEL, InputsT, MissingInputError, decode, outputs
 from ._settings import PYTHON_DOOR, ChainThenConfigCredentials, ConfigWords, ProviderSettings
 
 SIGNATURE_CODES = frozenset({"SignatureDoesNotMatch", "IncompleteSignature"})
@@ -261,6 +261,16 @@ class ProviderBase(ResourceProvider):
         else:
             detail = str(exc)
         return detail
+
+    def preview_create(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """What create will answer, said at preview without calling anything: the inputs, and the properties
+        only the service sets unknown."""
+        return {**{name: UNKNOWN_SENTINEL for name in outputs(self.kind)}, **inputs}
+
+    @staticmethod
+    def preview_update(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
+        """What update will answer, said at preview: the state with the new inputs."""
+        return {**olds, **news}
 
     def inputs(self, kind: type[InputsT], props: Mapping[str, Any], label: str) -> InputsT:
         """The checked inputs a create or update was given, as their typed value (decoded once, here)."""

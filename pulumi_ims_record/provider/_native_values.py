@@ -52,8 +52,6 @@ class _Shape:
     """What the adapter needs to know of a resource's properties, read once from the schema's rows."""
 
     inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
-    """Only the service or the provider sets these (unknown until create)."""
     maps: frozenset[str]
     """Properties whose keys are the user's, not property names."""
 
@@ -62,8 +60,7 @@ def _shape(resource: str) -> _Shape:
     _, properties = _properties.RESOURCES[resource]
     shapes = [_properties.OUTPUT_SHAPES.get((resource, prop.snake), prop) for prop in properties]
     return _Shape(
-        inputs=tuple(prop.snake for prop in properties if not prop.output_only),
-        outputs=tuple(prop.snake for prop in properties if prop.output_only),
+        inputs=_properties.inputs(resource),
         maps=frozenset(prop.snake for prop in shapes if prop.type == _properties.MAP),
     )
 

@@ -267,6 +267,20 @@ def name_entries(entries: Any, set_name: str, old_inputs: Mapping[str, Any]) -> 
     return named
 
 
+def default_names(
+    resource: str, resource_name: str, news: Mapping[str, Any], old_inputs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A program's inputs with the names it left out, by the rule of both front doors: a template or a job
+    is named after its resource, a set's entry ``<set resource name>-<key>`` (``name_entries``)."""
+    named = dict(news)
+    if resource == "LiveRecordJobSet":
+        if "jobs" in named:
+            named["jobs"] = name_entries(named["jobs"], resource_name, old_inputs)
+    elif named.get("name") is None:
+        named["name"] = resource_name
+    return named
+
+
 # --- the typed values of the checked inputs ---------------------------------------------------------------
 # What ``check`` returns and the lifecycle code reads, key by key, so mypy names a mistyped key. Their keys
 # are the properties above (tests/provider/test_properties.py holds the two together).

@@ -9,8 +9,8 @@ here. Around the SDK's known gaps (``../shared/pulumi-native.md`` §3):
 * every number is a float on the wire: the core's ``check`` turns integral floats back into ints;
 * every handler runs on one event loop, so the core (blocking HTTP) runs on a thread pool as wide as the
   engine's parallelism allows;
-* create and update are also called during preview (``preview=True``): they then call nothing and answer the
-  inputs with the service-set outputs unknown.
+* create and update are also called during preview (``preview=True``): the core's ``preview_create`` and
+  ``preview_update`` answer them without calling anything (the inputs, the service-set outputs unknown).
 
 The engine passes this provider only ``ims-record:*`` config: ``accessKey``, ``secretKey``, ``securityToken``
 and ``region`` stand in for the dynamic provider's ``alicloud:*`` fallbacks, read in the same order.
@@ -35,7 +35,6 @@ from pulumi.provider.experimental import server
 from pulumi.provider.experimental.property_value import Computed
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
-from pulumi.runtime.rpc import UNKNOWN
 
 from pulumi_ims_record.api.fields import camel_case
 
@@ -51,7 +50,7 @@ from ._native_values import (
     secret_properties,
     without_secret_value,
 )
-from ._properties import name_entries
+from ._properties import default_names
 from ._settings import NATIVE_DOOR, ProviderSettings
 from .job import LiveRecordJobProvider
 from .job_set import LiveRecordJobSetProvider
@@ -161,12 +160,8 @@ class ImsRecordProvider(rpc.Provider):
     async def check(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
         resource, core = self._core(request.type)
         self._checked.add(request.urn)
-        news = properties_to_plain(resource, request.new_inputs)
-        if resource == "LiveRecordJobSet" and "jobs" in news:  # entry names: the Python resources' rule
-            olds = properties_to_plain(resource, request.old_inputs)
-            news["jobs"] = name_entries(news["jobs"], request.name, olds)
-        elif "name" not in news:
-            news["name"] = request.name  # as the Python resources do: the resource's name
+        olds = properties_to_plain(resource, request.old_inputs)
+        news = default_names(resource, request.name, properties_to_plain(resource, request.new_inputs), olds)
         result: CheckResult = await self._run(request.urn, lambda: core.check({}, news))
         secrets = secret_properties(request.new_inputs)
         failures = [
@@ -206,9 +201,8 @@ class ImsRecordProvider(rpc.Provider):
         inputs = properties_to_plain(resource, request.properties)
         secrets = secret_properties(request.properties)
         if request.preview:
-            unknown = {name: UNKNOWN for name in SHAPES[resource].outputs}
             return rpc.CreateResponse(
-                None, properties_from_plain(resource, {**unknown, **inputs}, secrets=secrets)
+                None, properties_from_plain(resource, core.preview_create(inputs), secrets=secrets)
             )
         result = await self._run(request.urn, lambda: core.create(inputs), request.timeout, "create")
         outputs = properties_from_plain(resource, result.outs or {}, secrets=secrets)
@@ -233,7 +227,9 @@ class ImsRecordProvider(rpc.Provider):
         news = properties_to_plain(resource, request.news)
         secrets = secret_properties(request.news)
         if request.preview:
-            return rpc.UpdateResponse(properties_from_plain(resource, {**olds, **news}, secrets=secrets))
+            return rpc.UpdateResponse(
+                properties_from_plain(resource, core.preview_update(olds, news), secrets=secrets)
+            )
         result = await self._run(
             request.urn, lambda: core.update(request.resource_id, olds, news), request.timeout, "update"
         )

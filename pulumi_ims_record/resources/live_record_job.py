@@ -9,6 +9,7 @@ import pulumi.dynamic
 
 from pulumi_ims_record.api import fields
 from pulumi_ims_record.provider import LiveRecordJobProvider
+from pulumi_ims_record.provider._properties import default_names
 
 from ._inputs import (
     LiveRecordJobArgs,
@@ -110,7 +111,7 @@ class LiveRecordJob(pulumi.dynamic.Resource, module="ims", name="LiveRecordJob")
             },
         )
         props: dict[str, Any] = {
-            "name": resolved.name if resolved.name is not None else resource_name,
+            "name": resolved.name,
             "stream_input": nested_object(resolved.stream_input, fields.StreamInput.snake_names()),
             "record_output": nested_object(resolved.record_output, fields.RecordOutput.snake_names()),
             "template_id": resolved.template_id,
@@ -127,5 +128,6 @@ class LiveRecordJob(pulumi.dynamic.Resource, module="ims", name="LiveRecordJob")
             "adopted": None,
             "origin": None,
         }
+        props = default_names("LiveRecordJob", resource_name, props, {})  # the name: the resource's
         with unnested_provider_pickling():
             super().__init__(LiveRecordJobProvider(), resource_name, props, opts)

@@ -10,6 +10,7 @@ import pulumi.dynamic
 
 from pulumi_ims_record.api import fields
 from pulumi_ims_record.provider import LiveRecordTemplateProvider
+from pulumi_ims_record.provider._properties import default_names
 
 from ._inputs import LiveRecordTemplateArgs, RecordFormatArgs, RecordFormatArgsDict
 from ._props import args_from, nested_list
@@ -76,7 +77,7 @@ class LiveRecordTemplate(pulumi.dynamic.Resource, module="ims", name="LiveRecord
             {"name": name, "record_formats": record_formats, "adopt_template_id": adopt_template_id},
         )
         props: dict[str, Any] = {
-            "name": resolved.name if resolved.name is not None else resource_name,
+            "name": resolved.name,
             "record_formats": nested_list(resolved.record_formats, fields.RecordFormat.snake_names()),
             "adopt_template_id": resolved.adopt_template_id,
             # Output-only properties: listed with None so the resource exposes them.
@@ -86,5 +87,6 @@ class LiveRecordTemplate(pulumi.dynamic.Resource, module="ims", name="LiveRecord
             "last_modified": None,
             "adopted": None,
         }
+        props = default_names("LiveRecordTemplate", resource_name, props, {})  # the name: the resource's
         with unnested_provider_pickling():
             super().__init__(LiveRecordTemplateProvider(), resource_name, props, opts)
