@@ -53,7 +53,18 @@ PROVIDER_MODULES = {
     "job": {"_base", "_checks", "_jobs", "_properties", "_settings"},
     "job_set": {"_base", "_checks", "_jobs", "_properties", "_settings"},
     "_native_values": {"_base", "_properties"},
-    "native": {"_base", "_native_values", "_properties", "_settings", "schema", "template", "job", "job_set"},
+    "lookups": {"_base", "_checks", "template"},
+    "native": {
+        "_base",
+        "_native_values",
+        "_properties",
+        "_settings",
+        "schema",
+        "template",
+        "job",
+        "job_set",
+        "lookups",
+    },
 }
 
 

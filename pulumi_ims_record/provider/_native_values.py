@@ -65,7 +65,11 @@ def _shape(resource: str) -> _Shape:
     )
 
 
-SHAPES = {resource: _shape(resource) for resource in _properties.RESOURCES}
+SHAPES = {resource: _shape(resource) for resource in _properties.RESOURCES} | {
+    function: _Shape(inputs=tuple(prop.snake for prop in inputs), maps=frozenset())
+    for function, (_, inputs, _) in _properties.FUNCTIONS.items()
+}
+"""By resource, and by function (a function's own shape: its arguments, no maps)."""
 _ENTRY_FIELDS = tuple(
     prop.snake for prop in _properties.TYPES["LiveRecordJobSetEntry"] if prop.snake != "key"
 )

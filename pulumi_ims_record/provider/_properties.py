@@ -213,6 +213,28 @@ RESOURCES: dict[str, tuple[str, tuple[Property, ...]]] = {
 }
 """Each resource: its description and properties (inputs, then outputs)."""
 
+_TEMPLATE = fields.LiveRecordTemplate
+
+FUNCTIONS: dict[str, tuple[str, tuple[Property, ...], tuple[Property, ...]]] = {
+    "getLiveRecordTemplate": (
+        "Look up a recording template, a system one included: by templateId, or by its exact name "
+        "(exactly one template may have it).",
+        (
+            replace(
+                _from_field(_TEMPLATE.template_id),
+                output_only=False,
+                description="The TemplateId; or give name.",
+            ),
+            replace(
+                _from_field(_TEMPLATE.name, required=False),
+                description="The template's exact name; or give templateId.",
+            ),
+        ),
+        tuple(replace(prop, required=True, output_only=False) for prop in _table(_TEMPLATE)),
+    ),
+}
+"""Each function: its description, its inputs, its outputs."""
+
 OUTPUT_SHAPES = {
     ("LiveRecordJobSet", "jobs"): Property("jobs", MAP, "Each entry's job, by key.", of="LiveRecordJobSetJob")
 }

@@ -54,6 +54,7 @@ from ._properties import default_names
 from ._settings import NATIVE_DOOR, ProviderSettings
 from .job import LiveRecordJobProvider
 from .job_set import LiveRecordJobSetProvider
+from .lookups import TemplateLookup
 from .template import LiveRecordTemplateProvider
 
 VERSION = schema.VERSION
@@ -125,6 +126,10 @@ class ImsRecordProvider(rpc.Provider):
             schema.token(core.kind): core(NATIVE_DOOR, log, MAX_PARALLEL_CALLS)
             for core in (LiveRecordTemplateProvider, LiveRecordJobProvider, LiveRecordJobSetProvider)
         }
+        self.lookups: dict[str, TemplateLookup] = {
+            schema.token(lookup.kind): lookup(NATIVE_DOOR, log, MAX_PARALLEL_CALLS)
+            for lookup in (TemplateLookup,)
+        }
         self._checked: set[str] = set()
         """URNs whose new inputs this process checked: the engine checks a program's inputs before it diffs
         them (preview, up), while a refresh diffs what it read with no check."""
@@ -153,9 +158,23 @@ class ImsRecordProvider(rpc.Provider):
 
     async def configure(self, request: rpc.ConfigureRequest) -> rpc.ConfigureResponse:
         settings = ProviderSettings.from_config(NativeConfig(request), words=NATIVE_DOOR)
-        for core in self.cores.values():
+        for core in [*self.cores.values(), *self.lookups.values()]:
             core.use_settings(settings)
         return rpc.ConfigureResponse(accept_secrets=True, supports_preview=True)
+
+    async def invoke(self, request: rpc.InvokeRequest) -> rpc.InvokeResponse:
+        """A function: its arguments checked first (each bad one named, no API call), then the look-up."""
+        lookup = self.lookups.get(request.tok)
+        if lookup is None:
+            raise ProviderError(f"unknown function {request.tok}")
+        function = request.tok.rsplit(":", 1)[-1]
+        args = properties_to_plain(function, request.args)
+        failures = lookup.check_args(args)
+        if failures:
+            said = [rpc.CheckFailure("", camel_path(f"{path}: {reason}")) for path, reason in failures]
+            return rpc.InvokeResponse(failures=said)
+        result = await self._run("", lambda: lookup.lookup(args))
+        return rpc.InvokeResponse(return_value=properties_from_plain(function, result))
 
     async def check(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
         resource, core = self._core(request.type)

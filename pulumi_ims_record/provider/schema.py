@@ -19,7 +19,7 @@ from typing import Any
 
 from pulumi_ims_record.api.fields import ARRAY, OBJECT, STRING
 
-from ._properties import MAP, OUTPUT_SHAPES, OUTPUT_TYPES, RESOURCES, TYPES, Property
+from ._properties import FUNCTIONS, MAP, OUTPUT_SHAPES, OUTPUT_TYPES, RESOURCES, TYPES, Property
 
 VERSION = importlib.metadata.version("pulumi-ims-record")
 """The package's version (pyproject.toml) is the schema's and the plugin's."""
@@ -124,6 +124,14 @@ def package_schema(version: str = VERSION) -> dict[str, Any]:
         "resources": {
             token(name): _resource(name, description, properties)
             for name, (description, properties) in RESOURCES.items()
+        },
+        "functions": {
+            token(name): {
+                "description": description,
+                "inputs": _object(inputs, output=False),
+                "outputs": _object(outputs, output=True),
+            }
+            for name, (description, inputs, outputs) in FUNCTIONS.items()
         },
         "language": {"python": {"packageName": "pulumi_ims_record_sdk"}},
     }

@@ -7,6 +7,7 @@ The lifecycle runs examples/yaml-quickstart itself; the bad inputs are the dynam
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -176,3 +177,44 @@ def test_custom_timeouts_bound_the_wait_and_the_next_up_adopts_the_job(engine: E
         engine.cli(["stack", "output", "jobId", "--stack", "dev"], cwd=directory).stdout.strip()
         == submitted.job_id
     )
+
+
+def test_a_yaml_program_looks_up_a_system_template_by_name(engine: Engine) -> None:
+    """``fn::invoke`` of getLiveRecordTemplate feeds a job's templateId; a name no template has fails the
+    preview in one line with the count."""
+    program: dict[str, Any] = {
+        "runtime": "yaml",
+        "variables": {
+            "hls": {
+                "fn::invoke": {
+                    "function": "ims-record:index:getLiveRecordTemplate",
+                    "arguments": {"name": "${templateName}"},
+                }
+            }
+        },
+        "config": {"templateName": {"type": "string", "default": "System: HLS (m3u8, 30 s slices)"}},
+        "resources": {
+            "stage": {
+                "type": "ims-record:index:LiveRecordJob",
+                "properties": {
+                    "streamInput": {"url": "rtmp://127.0.0.1:1/live/lookup"},
+                    "recordOutput": {"bucket": BUCKET},
+                    "templateId": "${hls.templateId}",
+                },
+            }
+        },
+        "outputs": {"templateType": "${hls.type}", "jobTemplate": "${stage.templateId}"},
+    }
+    directory = project(engine, "lookup", program, {})
+    run = lambda *args, **kw: engine.cli([*args, "--stack", "dev"], cwd=directory, **kw)  # noqa: E731
+
+    run("up", "--yes")
+    outputs = json.loads(run("stack", "output", "--json").stdout)
+    assert outputs == {"templateType": "system", "jobTemplate": "ims-system-m3u8"}
+    assert [(job.name, job.template_id) for job in engine.jobs()] == [("stage", "ims-system-m3u8")]
+
+    run("config", "set", "templateName", "no-such-template")
+    refused = run("preview", check=False)
+    said = refused.stdout + refused.stderr
+    assert refused.returncode != 0
+    assert "getLiveRecordTemplate name 'no-such-template': 0 templates have this name" in said, said

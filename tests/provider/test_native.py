@@ -74,7 +74,7 @@ def configured(local_ims: LocalIms) -> Iterator[native.ImsRecordProvider]:
     try:
         yield made
     finally:
-        for core in made.cores.values():
+        for core in [*made.cores.values(), *made.lookups.values()]:
             if core._client is not None:
                 core._client.close()
 

@@ -1,0 +1,96 @@
+"""The package's functions through the native plugin's invoke, against the local IMS: getLiveRecordTemplate
+by id and by exact name (system templates included), its arguments checked before any call, and a name that
+matches no template, or two, refused in one line naming the name and the count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pulumi.provider.experimental import provider as rpc
+
+from pulumi_ims_record.ice import RecordFormat
+from pulumi_ims_record.provider import native, schema
+from tests.conftest import LocalIms
+
+from .test_native import configured, create_template, plain, props, run
+
+GET_TEMPLATE = schema.token("getLiveRecordTemplate")
+
+
+@pytest.fixture
+def provider(local_ims: LocalIms) -> Iterator[native.ImsRecordProvider]:
+    with configured(local_ims) as made:
+        yield made
+
+
+def invoke(provider: native.ImsRecordProvider, **args: Any) -> rpc.InvokeResponse:
+    return run(provider.invoke(rpc.InvokeRequest(GET_TEMPLATE, props(**args))))
+
+
+def test_a_template_by_id_has_the_resources_properties(provider: native.ImsRecordProvider) -> None:
+    created = plain(create_template(provider).properties)
+    found = invoke(provider, templateId=created["templateId"])
+    assert not found.failures
+    assert plain(found.return_value or {}) == {
+        key: created[key]
+        for key in ("templateId", "name", "type", "createTime", "lastModified", "recordFormats")
+    }
+
+
+def test_a_system_template_by_its_exact_name(provider: native.ImsRecordProvider) -> None:
+    found = plain(invoke(provider, name="System: HLS (m3u8, 30 s slices)").return_value or {})
+    assert (found["templateId"], found["type"]) == ("ims-system-m3u8", "system")
+    assert [item["format"] for item in found["recordFormats"]] == ["m3u8"]
+
+
+def test_a_name_that_matches_none_or_two_is_refused_with_the_count(
+    provider: native.ImsRecordProvider, local_ims: LocalIms
+) -> None:
+    with pytest.raises(native.ProviderError) as none:
+        invoke(provider, name="no-such-template")
+    assert str(none.value) == (
+        "getLiveRecordTemplate name 'no-such-template': 0 templates have this name; exactly one must "
+        "(or look it up by templateId)"
+    )
+    client = provider.lookups[GET_TEMPLATE].client()
+    first, second = (
+        client.create_live_record_template(
+            name="twice", record_formats=[RecordFormat(format="mp4")]
+        ).template_id
+        for _ in range(2)
+    )
+    with pytest.raises(native.ProviderError) as two:
+        invoke(provider, name="twice")
+    said = str(two.value)
+    assert (
+        said.startswith("getLiveRecordTemplate name 'twice': 2 templates have this name: ")
+        and "\n" not in said
+    )
+    assert first in said and second in said
+    local_ims.reset_stats()
+    with pytest.raises(native.ProviderError, match="'missing-id': no such template"):
+        invoke(provider, templateId="missing-id")
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        ({}, "templateId: give templateId or name (one of them)"),
+        ({"templateId": "a", "name": "b"}, "templateId: give templateId or name (one of them)"),
+        ({"name": ""}, "templateId: give templateId or name (one of them)"),
+        ({"templateId": "x" * 200}, "templateId: must be an id"),
+        ({"nmae": "a"}, "nmae: is not a known property"),
+    ],
+)
+def test_bad_arguments_are_named_without_an_api_call(
+    provider: native.ImsRecordProvider, local_ims: LocalIms, args: dict[str, Any], said: str
+) -> None:
+    local_ims.reset_stats()
+    answer = invoke(provider, **args)
+    assert answer.return_value is None and answer.failures, answer
+    assert any(failure.reason.startswith(said) for failure in answer.failures), [
+        f.reason for f in answer.failures
+    ]
+    assert local_ims.total_calls() == 0, local_ims.stats()
