@@ -53,7 +53,7 @@ PROVIDER_MODULES = {
     "job": {"_base", "_checks", "_jobs", "_properties", "_settings"},
     "job_set": {"_base", "_checks", "_jobs", "_properties", "_settings"},
     "_native_values": {"_base", "_properties"},
-    "lookups": {"_base", "_checks", "template"},
+    "lookups": {"_base", "_checks", "_jobs", "template"},
     "native": {
         "_base",
         "_native_values",

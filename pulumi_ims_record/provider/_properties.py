@@ -232,6 +232,21 @@ FUNCTIONS: dict[str, tuple[str, tuple[Property, ...], tuple[Property, ...]]] = {
         ),
         tuple(replace(prop, required=True, output_only=False) for prop in _table(_TEMPLATE)),
     ),
+    "getLiveRecordJob": (
+        "Look up a recording job by its JobId (one this stack did not submit, too): its name, status, "
+        "stream, output and template. The stream is a secret output: its URL may hold a token.",
+        (replace(_from_field(_JOB.job_id), required=True, output_only=False, description="The JobId."),),
+        tuple(
+            replace(
+                prop,
+                required=prop.snake not in ("notify_url", "template_name"),
+                output_only=False,
+                replaces=False,
+                secret=prop.secret or prop.snake == "stream_input",
+            )
+            for prop in _table(_JOB)
+        ),
+    ),
 }
 """Each function: its description, its inputs, its outputs."""
 

@@ -1,4 +1,4 @@
-"""The package's functions (look-ups, no resource): ``getLiveRecordTemplate`` for now.
+"""The package's functions (look-ups, no resource): ``getLiveRecordTemplate`` and ``getLiveRecordJob``.
 
 Like a resource's ``check``, a look-up first checks its arguments and names each bad one without calling the
 API; then it reads. Its answer has the properties the resource of the same object has (a template's: id,
@@ -16,16 +16,26 @@ from pulumi_ims_record.ice import IceError, LiveRecordTemplate, NotFoundError
 
 from ._base import ProviderBase
 from ._checks import Failures
+from ._jobs import job_outputs
 from .template import formats_from_api
 
 
-class TemplateLookup(ProviderBase):
+class Lookup(ProviderBase):
+    """A function: ``check_args`` (no API call), then ``lookup``; ``kind`` is the function's name."""
+
+    def check_args(self, args: Mapping[str, Any]) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def lookup(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class TemplateLookup(Lookup):
     """``getLiveRecordTemplate``: a template by ``template_id``, or by its exact ``name``."""
 
     kind = "getLiveRecordTemplate"
 
-    @staticmethod
-    def check_args(args: Mapping[str, Any]) -> list[tuple[str, str]]:
+    def check_args(self, args: Mapping[str, Any]) -> list[tuple[str, str]]:
         """The arguments' failures, as ``(path, rule)``; no API call."""
         failures = Failures()
         failures.unknown_keys(args, ("template_id", "name"))
@@ -64,6 +74,33 @@ class TemplateLookup(ProviderBase):
         return named[0]
 
 
+class JobLookup(Lookup):
+    """``getLiveRecordJob``: a job by ``job_id``."""
+
+    kind = "getLiveRecordJob"
+
+    def check_args(self, args: Mapping[str, Any]) -> list[tuple[str, str]]:
+        failures = Failures()
+        failures.unknown_keys(args, ("job_id",))
+        failures.string("job_id", args.get("job_id"), required=True, rule=rules.id_rule)
+        return failures.items
+
+    def lookup(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        job_id = str(args["job_id"])
+        try:
+            job = self.client().get_live_record_job(job_id=job_id).record_job
+        except NotFoundError:
+            self.fail(repr(job_id), "no such job")
+        except IceError as exc:
+            self.fail(repr(job_id), exc)
+        outputs = job_outputs(job, {}, "")
+        outputs.pop("origin", None)  # how a resource got its job; a look-up got it by id
+        return outputs
+
+
+LOOKUPS: tuple[type[Lookup], ...] = (TemplateLookup, JobLookup)
+
+
 def template_outputs(template: LiveRecordTemplate) -> dict[str, Any]:
     """A template's properties as the resource's outputs name them."""
     values = {
@@ -77,4 +114,4 @@ def template_outputs(template: LiveRecordTemplate) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-__all__ = ["TemplateLookup", "template_outputs"]
+__all__ = ["LOOKUPS", "JobLookup", "Lookup", "TemplateLookup", "template_outputs"]

@@ -38,7 +38,7 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 
 from pulumi_ims_record.api.fields import camel_case
 
-from . import schema
+from . import _properties, schema
 from ._base import PROGRAM_DIFF, ProviderBase, ProviderError, bound_by_custom_timeout
 from ._native_values import (
     SHAPES,
@@ -54,7 +54,7 @@ from ._properties import default_names
 from ._settings import NATIVE_DOOR, ProviderSettings
 from .job import LiveRecordJobProvider
 from .job_set import LiveRecordJobSetProvider
-from .lookups import TemplateLookup
+from .lookups import LOOKUPS, Lookup
 from .template import LiveRecordTemplateProvider
 
 VERSION = schema.VERSION
@@ -126,9 +126,8 @@ class ImsRecordProvider(rpc.Provider):
             schema.token(core.kind): core(NATIVE_DOOR, log, MAX_PARALLEL_CALLS)
             for core in (LiveRecordTemplateProvider, LiveRecordJobProvider, LiveRecordJobSetProvider)
         }
-        self.lookups: dict[str, TemplateLookup] = {
-            schema.token(lookup.kind): lookup(NATIVE_DOOR, log, MAX_PARALLEL_CALLS)
-            for lookup in (TemplateLookup,)
+        self.lookups: dict[str, Lookup] = {
+            schema.token(lookup.kind): lookup(NATIVE_DOOR, log, MAX_PARALLEL_CALLS) for lookup in LOOKUPS
         }
         self._checked: set[str] = set()
         """URNs whose new inputs this process checked: the engine checks a program's inputs before it diffs
@@ -174,7 +173,8 @@ class ImsRecordProvider(rpc.Provider):
             said = [rpc.CheckFailure("", camel_path(f"{path}: {reason}")) for path, reason in failures]
             return rpc.InvokeResponse(failures=said)
         result = await self._run("", lambda: lookup.lookup(args))
-        return rpc.InvokeResponse(return_value=properties_from_plain(function, result))
+        secrets = frozenset(prop.snake for prop in _properties.FUNCTIONS[function][2] if prop.secret)
+        return rpc.InvokeResponse(return_value=properties_from_plain(function, result, secrets=secrets))
 
     async def check(self, request: rpc.CheckRequest) -> rpc.CheckResponse:
         resource, core = self._core(request.type)

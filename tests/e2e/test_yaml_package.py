@@ -180,8 +180,8 @@ def test_custom_timeouts_bound_the_wait_and_the_next_up_adopts_the_job(engine: E
 
 
 def test_a_yaml_program_looks_up_a_system_template_by_name(engine: Engine) -> None:
-    """``fn::invoke`` of getLiveRecordTemplate feeds a job's templateId; a name no template has fails the
-    preview in one line with the count."""
+    """``fn::invoke`` of getLiveRecordTemplate feeds a job's templateId, and getLiveRecordJob reads the job
+    back (its stream a secret); a template name nothing has fails the preview in one line with the count."""
     program: dict[str, Any] = {
         "runtime": "yaml",
         "variables": {
@@ -203,14 +203,33 @@ def test_a_yaml_program_looks_up_a_system_template_by_name(engine: Engine) -> No
                 },
             }
         },
-        "outputs": {"templateType": "${hls.type}", "jobTemplate": "${stage.templateId}"},
+        "outputs": {
+            "templateType": "${hls.type}",
+            "jobTemplate": "${stage.templateId}",
+            "jobName": "${job.name}",
+            "jobStream": "${job.streamInput.url}",
+        },
+    }
+    program["variables"]["job"] = {
+        "fn::invoke": {
+            "function": "ims-record:index:getLiveRecordJob",
+            "arguments": {"jobId": "${stage.jobId}"},
+        }
     }
     directory = project(engine, "lookup", program, {})
     run = lambda *args, **kw: engine.cli([*args, "--stack", "dev"], cwd=directory, **kw)  # noqa: E731
 
     run("up", "--yes")
     outputs = json.loads(run("stack", "output", "--json").stdout)
-    assert outputs == {"templateType": "system", "jobTemplate": "ims-system-m3u8"}
+    # getLiveRecordJob's stream is a secret output, and Pulumi YAML keeps the whole answer secret then.
+    assert outputs == {
+        "templateType": "system",
+        "jobTemplate": "ims-system-m3u8",
+        "jobName": "[secret]",
+        "jobStream": "[secret]",
+    }
+    shown = json.loads(run("stack", "output", "--json", "--show-secrets").stdout)
+    assert (shown["jobName"], shown["jobStream"]) == ("stage", "rtmp://127.0.0.1:1/live/lookup")
     assert [(job.name, job.template_id) for job in engine.jobs()] == [("stage", "ims-system-m3u8")]
 
     run("config", "set", "templateName", "no-such-template")

@@ -14,7 +14,7 @@ from pulumi_ims_record.ice import RecordFormat
 from pulumi_ims_record.provider import native, schema
 from tests.conftest import LocalIms
 
-from .test_native import configured, create_template, plain, props, run
+from .test_native import STREAM, configured, create_template, job_inputs, plain, props, run, urn
 
 GET_TEMPLATE = schema.token("getLiveRecordTemplate")
 
@@ -94,3 +94,29 @@ def test_bad_arguments_are_named_without_an_api_call(
         f.reason for f in answer.failures
     ]
     assert local_ims.total_calls() == 0, local_ims.stats()
+
+
+GET_JOB = schema.token("getLiveRecordJob")
+
+
+def test_a_job_by_id_with_its_stream_secret(provider: native.ImsRecordProvider) -> None:
+    template_id = str(create_template(provider).resource_id)
+    checked = run(
+        provider.check(rpc.CheckRequest(urn("LiveRecordJob", "looked-up"), {}, job_inputs(template_id), b""))
+    )
+    request = rpc.CreateRequest(urn("LiveRecordJob", "looked-up"), checked.inputs or {}, 0.0, False)
+    job_id = str(run(provider.create(request)).resource_id)
+
+    answer = run(provider.invoke(rpc.InvokeRequest(GET_JOB, props(jobId=job_id))))
+    assert not answer.failures and answer.return_value is not None
+    found = plain(answer.return_value)
+    assert (found["jobId"], found["name"], found["templateId"]) == (job_id, "looked-up", template_id)
+    assert found["status"] in ("initial", "started", "paused") and found["createTime"]
+    assert found["streamInput"]["url"] == STREAM and found["recordOutput"]["bucket"] == "recordings"
+    assert answer.return_value["streamInput"].is_secret  # its URL may carry a token
+    assert "origin" not in found
+
+    with pytest.raises(native.ProviderError, match="getLiveRecordJob 'no-such-job': no such job"):
+        run(provider.invoke(rpc.InvokeRequest(GET_JOB, props(jobId="no-such-job"))))
+    refused = run(provider.invoke(rpc.InvokeRequest(GET_JOB, props())))
+    assert [failure.reason for failure in refused.failures or []] == ["jobId: is required"]
