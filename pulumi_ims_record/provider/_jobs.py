@@ -23,6 +23,7 @@ from pulumi_ims_record.ice import (
     DeadlineExceededError,
     IceClient,
     IceError,
+    LiveRecordFile,
     LiveRecordJob,
     RecordOutput,
     StreamInput,
@@ -295,20 +296,43 @@ def not_found_after_unknown_submit(error: IceError, *, looked_for: float, cut_sh
 # --- recordings ------------------------------------------------------------------------------------------
 
 
-def files_of_jobs(client: IceClient, job_ids: Sequence[str], created: datetime) -> Iterator[Any]:
-    """Every file of these jobs (up to ``rules.MAX_IDS_PER_REQUEST`` per listing), in windows of at most
-    4 days from the oldest creation (at most a year back; the last 4 days when unknown) until now."""
-    now = datetime.now(timezone.utc) + CLOCK_SKEW
-    first = max(created - CLOCK_SKEW, now - timedelta(days=365)) if created.year > 1 else now - FILES_WINDOW
+def files_in_window(
+    client: IceClient,
+    job_ids: Sequence[str],
+    start: datetime,
+    end: datetime,
+    *,
+    record_format: str | None = None,
+) -> Iterator[LiveRecordFile]:
+    """Every file of these jobs between ``start`` and ``end``, each once. The API's limits are this
+    function's business: at most ``rules.MAX_IDS_PER_REQUEST`` jobs and ``FILES_WINDOW`` per listing, and
+    every page of each."""
+    _, largest_page = rules.FILE_PAGE_SIZE_RANGE
+    seen: set[str] = set()
     for index in range(0, len(job_ids), rules.MAX_IDS_PER_REQUEST):
         batch = list(job_ids[index : index + rules.MAX_IDS_PER_REQUEST])
-        start = first
-        while start < now:
-            end = min(start + FILES_WINDOW, now)
-            yield from client.iter_live_record_files(
-                job_ids=batch, start_time=start, end_time=end, page_size=30
-            )
-            start = end
+        window_start = start
+        while window_start < end:
+            window_end = min(window_start + FILES_WINDOW, end)
+            for item in client.iter_live_record_files(
+                job_ids=batch,
+                start_time=window_start,
+                end_time=window_end,
+                page_size=largest_page,
+                record_format=record_format,
+            ):
+                if item.record_id not in seen:
+                    seen.add(item.record_id)
+                    yield item
+            window_start = window_end
+
+
+def files_of_jobs(client: IceClient, job_ids: Sequence[str], created: datetime) -> Iterator[LiveRecordFile]:
+    """Every file of these jobs from the oldest creation (at most a year back; the last 4 days when unknown)
+    until now."""
+    now = datetime.now(timezone.utc) + CLOCK_SKEW
+    first = max(created - CLOCK_SKEW, now - timedelta(days=365)) if created.year > 1 else now - FILES_WINDOW
+    return files_in_window(client, job_ids, first, now)
 
 
 def delete_recordings(client: IceClient, job_ids: Sequence[str], created: datetime) -> tuple[int, str | None]:

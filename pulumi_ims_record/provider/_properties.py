@@ -150,7 +150,12 @@ TYPES: dict[str, tuple[Property, ...]] = {
     ),
 }
 """Object types by name."""
-OUTPUT_TYPES = frozenset({"LiveRecordJobSetJob"})
+TYPES["LiveRecordFile"] = tuple(
+    replace(prop, required=prop.snake not in ("width", "height"), output_only=False)
+    for prop in _table(fields.LiveRecordFile)
+    if prop.snake not in ("stream_url", "record_output")  # the stream URL may hold a token
+)
+OUTPUT_TYPES = frozenset({"LiveRecordJobSetJob", "LiveRecordFile"})
 """Types that only appear in outputs (their service-set properties are listed too)."""
 
 # --- the resources ------------------------------------------------------------------------------------------
@@ -246,6 +251,17 @@ FUNCTIONS: dict[str, tuple[str, tuple[Property, ...], tuple[Property, ...]]] = {
             )
             for prop in _table(_JOB)
         ),
+    ),
+    "getLiveRecordFiles": (
+        "The recordings of one or more jobs recorded between startTime and endTime (any span: the API's "
+        "4-day window and page size are the function's business), oldest first.",
+        (
+            Property("job_ids", ARRAY, "The jobs' JobIds.", required=True),
+            Property("start_time", STRING, "From (UTC, 2026-12-07T08:00:00Z).", required=True),
+            Property("end_time", STRING, "Until (UTC), after startTime.", required=True),
+            Property("format", STRING, "Only files of this format: m3u8, mp4 or flv."),
+        ),
+        (Property("files", ARRAY, "The recordings, oldest first.", required=True, of="LiveRecordFile"),),
     ),
 }
 """Each function: its description, its inputs, its outputs."""

@@ -1,4 +1,5 @@
-"""The package's functions (look-ups, no resource): ``getLiveRecordTemplate`` and ``getLiveRecordJob``.
+"""The package's functions (look-ups, no resource): ``getLiveRecordTemplate``, ``getLiveRecordJob`` and
+``getLiveRecordFiles``.
 
 Like a resource's ``check``, a look-up first checks its arguments and names each bad one without calling the
 API; then it reads. Its answer has the properties the resource of the same object has (a template's: id,
@@ -12,11 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_ims_record.api import rules
-from pulumi_ims_record.ice import IceError, LiveRecordTemplate, NotFoundError
+from pulumi_ims_record.ice import IceError, LiveRecordFile, LiveRecordTemplate, NotFoundError
 
 from ._base import ProviderBase
 from ._checks import Failures
-from ._jobs import job_outputs
+from ._jobs import files_in_window, job_outputs
 from .template import formats_from_api
 
 
@@ -98,7 +99,73 @@ class JobLookup(Lookup):
         return outputs
 
 
-LOOKUPS: tuple[type[Lookup], ...] = (TemplateLookup, JobLookup)
+class FilesLookup(Lookup):
+    """``getLiveRecordFiles``: the recordings of jobs in a time window, every page of every 4-day window."""
+
+    kind = "getLiveRecordFiles"
+
+    def check_args(self, args: Mapping[str, Any]) -> list[tuple[str, str]]:
+        failures = Failures()
+        failures.unknown_keys(args, ("job_ids", "start_time", "end_time", "format"))
+        job_ids = args.get("job_ids")
+        if not isinstance(job_ids, list | tuple) or not job_ids:
+            failures.add("job_ids", "must be a non-empty list of JobIds")
+        else:
+            for index, job_id in enumerate(job_ids):
+                failures.string(f"job_ids[{index}]", job_id, required=True, rule=rules.id_rule)
+        times = [
+            failures.string(key, args.get(key), required=True, rule=_utc_time_rule)
+            for key in ("start_time", "end_time")
+        ]
+        start, end = (rules.parse_utc_time(value) if isinstance(value, str) else None for value in times)
+        if start is not None and end is not None and end <= start:
+            failures.add("end_time", f"must be after startTime (got {args.get('end_time')})")
+        if args.get("format") is not None:
+            failures.choice("format", args.get("format"), rules.RECORD_FORMATS, None)
+        return failures.items
+
+    def lookup(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        job_ids = [str(job_id) for job_id in args["job_ids"]]
+        start, end = (rules.parse_utc_time(str(args[key])) for key in ("start_time", "end_time"))
+        assert start is not None and end is not None  # check_args said so
+        fmt = args.get("format")
+        try:
+            found = list(
+                files_in_window(
+                    self.client(), job_ids, start, end, record_format=str(fmt).lower() if fmt else None
+                )
+            )
+        except IceError as exc:
+            self.fail(f"of {', '.join(job_ids[:5])}", exc)
+        found.sort(key=lambda item: (item.start_time or "", item.record_id))
+        return {"files": [file_outputs(item) for item in found]}
+
+
+def _utc_time_rule(value: str) -> str | None:
+    return (
+        None if rules.parse_utc_time(value) else f"must be a UTC time like 2026-12-07T08:00:00Z (got {value})"
+    )
+
+
+def file_outputs(item: LiveRecordFile) -> dict[str, Any]:
+    """A recording as getLiveRecordFiles returns it (no stream URL: it may hold a token)."""
+    values = {
+        "record_id": item.record_id,
+        "job_id": item.job_id,
+        "job_name": item.job_name,
+        "format": item.format,
+        "record_url": item.record_url,
+        "start_time": item.start_time,
+        "end_time": item.end_time,
+        "duration": item.duration,
+        "width": item.width,
+        "height": item.height,
+        "create_time": item.create_time,
+    }
+    return {key: value for key, value in values.items() if value is not None}
+
+
+LOOKUPS: tuple[type[Lookup], ...] = (TemplateLookup, JobLookup, FilesLookup)
 
 
 def template_outputs(template: LiveRecordTemplate) -> dict[str, Any]:
@@ -114,4 +181,12 @@ def template_outputs(template: LiveRecordTemplate) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-__all__ = ["LOOKUPS", "JobLookup", "Lookup", "TemplateLookup", "template_outputs"]
+__all__ = [
+    "LOOKUPS",
+    "FilesLookup",
+    "JobLookup",
+    "Lookup",
+    "TemplateLookup",
+    "file_outputs",
+    "template_outputs",
+]
