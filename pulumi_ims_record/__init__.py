@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .resources import (
         DEFAULT_RECORD_FORMATS,
+        GetLiveRecordFilesResult,
+        GetLiveRecordJobResult,
+        GetLiveRecordTemplateResult,
         LiveRecording,
         LiveRecordingStreamArgs,
         LiveRecordJob,
@@ -31,10 +34,19 @@ if TYPE_CHECKING:
         RecordOutputArgsDict,
         StreamInputArgs,
         StreamInputArgsDict,
+        get_live_record_files,
+        get_live_record_files_output,
+        get_live_record_job,
+        get_live_record_job_output,
+        get_live_record_template,
+        get_live_record_template_output,
     )
 
 __all__ = [
     "DEFAULT_RECORD_FORMATS",
+    "GetLiveRecordFilesResult",
+    "GetLiveRecordJobResult",
+    "GetLiveRecordTemplateResult",
     "LiveRecordJob",
     "LiveRecordJobArgs",
     "LiveRecordJobArgsDict",
@@ -53,6 +65,12 @@ __all__ = [
     "RecordOutputArgsDict",
     "StreamInputArgs",
     "StreamInputArgsDict",
+    "get_live_record_files",
+    "get_live_record_files_output",
+    "get_live_record_job",
+    "get_live_record_job_output",
+    "get_live_record_template",
+    "get_live_record_template_output",
 ]
 
 

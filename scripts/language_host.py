@@ -148,7 +148,12 @@ class PythonLanguageHost(LanguageServer):
         # LanguageServer.Run reads the engine address from args[0]; the engine gave it on our command line.
         del request.args[:]
         request.args.append(self._engine_address)
-        return super().Run(request, context)  # type: ignore[no-untyped-call]
+        answer = super().Run(request, context)  # type: ignore[no-untyped-call]
+        if answer.error:
+            # The SDK's server has logged the failure already (a pulumi.RunError as its one line, anything
+            # else with its traceback): bail, as the official host does, so the engine does not say it twice.
+            return language_pb2.RunResponse(bail=True)
+        return answer
 
     def _run_in(self, python: Path, virtualenv: Path | None, request: Any) -> Any:
         """Hand the `Run` call to a copy of this host running under ``python`` (the project's environment)."""

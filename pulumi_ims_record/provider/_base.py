@@ -218,6 +218,13 @@ class ProviderBase(ResourceProvider):
                     raise ProviderError(f"{self.kind}: cannot set up the IMS client: {exc}") from None
             return self._client
 
+    def close(self) -> None:
+        """Close the client's connections (a provider process ends without; a program's look-up closes)."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
     def new_client(self, settings: ProviderSettings) -> IceClient:
         """Build the client from the settings (tests override this to add an httpx transport)."""
         credentials: CredentialsProvider = ChainThenConfigCredentials(

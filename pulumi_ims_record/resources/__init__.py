@@ -1,7 +1,7 @@
 """The program side: Pulumi resources, their typed ``*Args`` inputs and the ``LiveRecording`` component.
 
-Runs in the user's Pulumi program. Never calls the API: the providers named here run in the engine's
-provider process.
+Runs in the user's Pulumi program. The resources never call the API (their providers run in the engine's
+provider process); the look-ups (``get_*``) do, from the program, as a function does.
 """
 
 from ._inputs import (
@@ -16,6 +16,17 @@ from ._inputs import (
     StreamInputArgs,
     StreamInputArgsDict,
 )
+from .functions import (
+    GetLiveRecordFilesResult,
+    GetLiveRecordJobResult,
+    GetLiveRecordTemplateResult,
+    get_live_record_files,
+    get_live_record_files_output,
+    get_live_record_job,
+    get_live_record_job_output,
+    get_live_record_template,
+    get_live_record_template_output,
+)
 from .live_record_job import LiveRecordJob
 from .live_record_job_set import (
     LiveRecordJobSet,
@@ -28,6 +39,9 @@ from .live_recording import DEFAULT_RECORD_FORMATS, LiveRecording, LiveRecording
 
 __all__ = [
     "DEFAULT_RECORD_FORMATS",
+    "GetLiveRecordFilesResult",
+    "GetLiveRecordJobResult",
+    "GetLiveRecordTemplateResult",
     "LiveRecordJob",
     "LiveRecordJobArgs",
     "LiveRecordJobArgsDict",
@@ -46,4 +60,10 @@ __all__ = [
     "RecordOutputArgsDict",
     "StreamInputArgs",
     "StreamInputArgsDict",
+    "get_live_record_files",
+    "get_live_record_files_output",
+    "get_live_record_job",
+    "get_live_record_job_output",
+    "get_live_record_template",
+    "get_live_record_template_output",
 ]
