@@ -41,6 +41,7 @@ def test_every_example_has_its_project_files() -> None:
         "existing-bucket",
         "multi-stream",
         "quickstart",
+        "recordings",
         "vod-output",
         "yaml-quickstart",
     ]
