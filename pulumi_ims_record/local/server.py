@@ -918,7 +918,6 @@ class LocalIms:
             return answer
         backend = self._backend
         jobs = backend.db.jobs_to_resume()
-        waiting = {job.job_id: backend.recorder.waiting(job.job_id) for job in jobs}
         return {
             **answer,
             "dataDirectory": str(self.data_dir.resolve()),
@@ -926,9 +925,9 @@ class LocalIms:
             "recordersRunning": sum(backend.recorder.is_recording(job.job_id) for job in jobs),
             # The recorders that have no data now, and why (the stream not there yet, interrupted, refused).
             "waitingForStream": [
-                {"jobId": job_id, **(render_waiting(reason) or {})}
-                for job_id, reason in waiting.items()
-                if reason is not None
+                {"jobId": job.job_id, **said}
+                for job in jobs
+                if (said := render_waiting(backend.recorder.waiting(job.job_id))) is not None
             ],
             "diskUsedBytes": storage.directory_size(self.data_dir),
             "faultInjection": self.faults.settings != FaultSettings(),

@@ -296,6 +296,7 @@ def check_job(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, 
     """Normalised job inputs and the failures found."""
     failures = Failures()
     failures.unknown_keys(news, JOB_INPUTS + JOB_OUTPUTS)
+    low, high = WAIT_TIMEOUT.bounds
     checked = {
         "name": failures.string("name", news.get("name"), required=True, rule=rules.name_rule),
         "stream_input": check_stream_input(failures, news.get("stream_input")),
@@ -318,8 +319,8 @@ def check_job(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, 
             "wait_timeout_seconds",
             news.get("wait_timeout_seconds"),
             default=DEFAULT_WAIT_TIMEOUT,
-            low=WAIT_TIMEOUT.bounds[0],
-            high=WAIT_TIMEOUT.bounds[1],
+            low=low,
+            high=high,
         ),
         "delete_recordings_on_destroy": failures.boolean(
             "delete_recordings_on_destroy",

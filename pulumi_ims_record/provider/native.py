@@ -58,6 +58,11 @@ from .lookups import LOOKUPS, Lookup
 from .template import LiveRecordTemplateProvider
 
 VERSION = schema.VERSION
+_FUNCTION_SECRETS = {
+    function: frozenset(prop.snake for prop in outputs if prop.secret)
+    for function, (_, _, outputs) in _properties.FUNCTIONS.items()
+}
+"""Each function's outputs the schema marks secret (kept secret in its answer)."""
 MAX_PARALLEL_CALLS = 64
 """Threads for core calls: the engine's ``--parallel`` (default 4 × CPUs) rarely goes past it."""
 
@@ -173,7 +178,7 @@ class ImsRecordProvider(rpc.Provider):
             said = [rpc.CheckFailure("", camel_path(f"{path}: {reason}")) for path, reason in failures]
             return rpc.InvokeResponse(failures=said)
         result = await self._run("", lambda: lookup.lookup(args))
-        secrets = frozenset(prop.snake for prop in _properties.FUNCTIONS[function][2] if prop.secret)
+        secrets = _FUNCTION_SECRETS[function]
         return rpc.InvokeResponse(return_value=properties_from_plain(function, result, secrets=secrets))
 
     async def check(self, request: rpc.CheckRequest) -> rpc.CheckResponse:

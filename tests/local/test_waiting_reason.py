@@ -86,6 +86,12 @@ def jobs_listing(ims: LocalIms, *, saying: str | None = None, not_saying: str | 
     return listed.stdout
 
 
+def status_and_recording(listing: str, job_id: str) -> list[str]:
+    """The STATUS and RECORDING columns of the job's row in ``ims-local jobs``."""
+    row = next(line for line in listing.splitlines() if line.startswith(job_id))
+    return row.split()[2:4]
+
+
 def seconds_between(start: str, end: str) -> float:
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
@@ -118,8 +124,7 @@ def test_a_stream_without_a_publisher_is_named_until_it_comes(start_local_ims: A
             interval=0.5,
             message="ims-local jobs to say why the job is not recording",
         )
-        row = next(line for line in listing.splitlines() if line.startswith(job_id))
-        assert row.split()[2:4] == ["initial", "waiting"], listing
+        assert status_and_recording(listing, job_id) == ["initial", "waiting"], listing
         why = re.search(
             rf"^  {job_id}: no stream at rtmp://127\.0\.0\.1:{stream.port}/live/later\?…: "
             r"the server sent nothing for 5 s \(nothing is publishing to it yet\?\); "
@@ -143,8 +148,7 @@ def test_a_stream_without_a_publisher_is_named_until_it_comes(start_local_ims: A
             interval=0.5,
             message="the reason to go once the stream comes",
         )
-        row = next(line for line in recording.splitlines() if line.startswith(job_id))
-        assert row.split()[2:4] == ["started", "yes"], recording
+        assert status_and_recording(recording, job_id) == ["started", "yes"], recording
         assert httpx.get(f"{ims.endpoint}/_health", timeout=30).json()["waitingForStream"] == []
     finally:
         stream.stop()
