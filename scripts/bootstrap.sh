@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Bootstrap everything `./run demo` and `./run test` need. Idempotent: a second run only checks and takes about a
-# second. Usage: bootstrap.sh [--without-yaml-host] [--without-browser] (`./run demo` passes both, since the demo
-# needs neither; `./run demo --yaml` only the second). Steps:
+# second. Usage: bootstrap.sh [--without-yaml-host] [--without-browser] [--without-sdk-generator] (`./run demo`
+# passes all three, since the demo needs none; `./run demo --yaml` the last two). Steps:
 #   1. system packages the local IMS records with (ffmpeg, ffprobe, nginx + its RTMP module) and the browser the
 #      console's test drives (Debian's chromium), via apt when root;
 #   2. .venv with this package (editable) and its dev extra, reinstalled when pyproject.toml changes;
 #   3. the Pulumi CLI: a `pulumi` on PATH at least as new as the pinned version, else built from tools/pulumi-cli;
 #   3b. the Pulumi YAML language host, built from tools/pulumi-yaml with the CLI's Go caches;
+#   3c. ims-record-sdkgen (tools/pulumi-cli/sdkgen: Pulumi's SDK generators, for `./run sdk` and its test);
 #   4. .venv/bin/{pulumi, pulumi-resource-pulumi-python, pulumi-language-python, pulumi-language-yaml};
 #   5. .state/: the file backend and PULUMI_HOME;
 #   6. the ims-record plugin (this checkout's code) in PULUMI_HOME's plugin cache.
@@ -25,11 +26,16 @@ YAML_MODULE_DIR="$ROOT/tools/pulumi-yaml"
 
 want_yaml_host=true
 want_browser=true
+want_sdk_generator=true
 for argument in "$@"; do
     case "$argument" in
         --without-yaml-host) want_yaml_host=false ;;
         --without-browser) want_browser=false ;;
-        *) echo "bootstrap: unknown argument '$argument' (known: --without-yaml-host --without-browser)" >&2; exit 2 ;;
+        --without-sdk-generator) want_sdk_generator=false ;;
+        *)
+            echo "bootstrap: unknown argument '$argument' (known: --without-yaml-host --without-browser --without-sdk-generator)" >&2
+            exit 2
+            ;;
     esac
 done
 
@@ -88,6 +94,14 @@ build_yaml_host=false
 if $want_yaml_host && [[ "$(cat "$yaml_host.version" 2>/dev/null)" != "$YAML_VERSION" || ! -x "$yaml_host" ]]; then
     build_yaml_host=true
 fi
+# The SDK generator is part of the CLI's module (its generators are the CLI's own version); the stamp is the hash
+# of what it is built from.
+sdk_generator="$TOOLS_BIN/ims-record-sdkgen"
+sdk_generator_stamp="$(cat "$CLI_MODULE_DIR/go.mod" "$CLI_MODULE_DIR/go.sum" "$CLI_MODULE_DIR"/sdkgen/*.go | sha256sum | cut -d' ' -f1)"
+build_sdk_generator=false
+if $want_sdk_generator && [[ "$(cat "$sdk_generator.version" 2>/dev/null)" != "$sdk_generator_stamp" || ! -x "$sdk_generator" ]]; then
+    build_sdk_generator=true
+fi
 
 # Runs in the background: the builds that are needed, one after the other (they share the Go caches and would
 # only fight over the cores side by side). Writes what it is doing to $go_stage for the heartbeat.
@@ -134,10 +148,26 @@ go_builds() {
         step "built the Pulumi YAML language host v$YAML_VERSION in $((SECONDS - started)) s"
         took "YAML language host build (Go)" $((SECONDS - started))
     fi
+    if $build_sdk_generator; then
+        local sdkgen_log="$LOGS/sdkgen-build.log"
+        echo "building the SDK generator" >"$go_stage"
+        step "building the SDK generator ims-record-sdkgen into .tools/bin (log: $sdkgen_log)"
+        started=$SECONDS
+        if ! (
+            cd "$CLI_MODULE_DIR"
+            CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$sdk_generator.partial" ./sdkgen
+        ) >"$sdkgen_log" 2>&1; then
+            tail -n 20 "$sdkgen_log" >&2
+            fail "building the SDK generator failed; see $sdkgen_log"
+        fi
+        mv -f "$sdk_generator.partial" "$sdk_generator"
+        echo "$sdk_generator_stamp" >"$sdk_generator.version"
+        took "SDK generator build (Go)" $((SECONDS - started))
+    fi
 }
 
 go_pid=""
-if $build_cli || $build_yaml_host; then
+if $build_cli || $build_yaml_host || $build_sdk_generator; then
     command -v go >/dev/null || fail "building the Pulumi CLI and its YAML language host needs Go >= 1.26 (or put pulumi >= $PULUMI_VERSION on PATH and run ./run demo)"
     go_builds &
     go_pid=$!
@@ -201,17 +231,18 @@ fi
 # install). "compat" editable mode puts the checkout on sys.path through a .pth file: the default mode snapshots
 # the package layout at install time, so a package created later resolves as an empty namespace package.
 install_stamp="$VENV/.pulumi-ims-record-installed"
-wanted_stamp="editable-compat $(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+# The generated Python SDK of the native package (sdk/python, `pulumi_ims_record_sdk`) goes in beside it.
+wanted_stamp="editable-compat $(cat "$ROOT/pyproject.toml" "$ROOT/sdk/python/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [[ "$(cat "$install_stamp" 2>/dev/null)" != "$wanted_stamp" ]]; then
-    step "installing pulumi-ims-record (editable) with its dev extra into .venv (log: $LOGS/pip.log)"
+    step "installing pulumi-ims-record and sdk/python (editable) with the dev extra into .venv (log: $LOGS/pip.log)"
     started=$SECONDS
     # --no-compile: byte-compiling every installed module (pulumi-alicloud alone is 160 MB of source) took
     # about half of a fresh install (48 s → 26 s here); Python compiles what is imported, once, when it is.
     if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off --no-compile \
-        --config-settings editable_mode=compat -e "$ROOT[dev]" \
+        --config-settings editable_mode=compat -e "$ROOT[dev]" -e "$ROOT/sdk/python" \
         >"$LOGS/pip.log" 2>&1; then
         tail -n 20 "$LOGS/pip.log" >&2
-        fail "pip install -e '.[dev]' failed; see $LOGS/pip.log"
+        fail "pip install -e '.[dev]' -e sdk/python failed; see $LOGS/pip.log"
     fi
     echo "$wanted_stamp" >"$install_stamp"
     took "Python packages (venv, pip)" $((SECONDS - started))

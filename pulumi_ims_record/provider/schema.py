@@ -50,6 +50,51 @@ CONFIG: tuple[tuple[str, str, bool], ...] = (
 """The provider's configuration: name, description, secret."""
 
 
+NODEJS_PACKAGE = "pulumi-ims-record"
+PYTHON_PACKAGE = "pulumi_ims_record_sdk"
+GO_IMPORT_PATH = "github.com/pulumi-ims-record/pulumi-ims-record/sdk/go/imsrecord"
+"""The generated SDKs' names (``./run sdk`` writes them into sdk/). The Python one is not
+``pulumi_ims_record``: that name is the dynamic resources'. The Go module path (the import path without its
+last element) is where the module would be published; until it is, a program reaches ``sdk/go`` through a
+``replace`` directive."""
+
+_SDK_README = """The `ims-record` Pulumi package: Alibaba Cloud Intelligent Media Services (ICE)
+live-stream recording as code, through the native plugin `pulumi-resource-ims-record`
+(`pip install pulumi-ims-record` puts it on PATH). Resources: LiveRecordTemplate, LiveRecordJob,
+LiveRecordJobSet; functions: getLiveRecordTemplate, getLiveRecordJob, getLiveRecordFiles.
+Generated from schema.json by `./run sdk`: do not edit.
+"""
+_PYTHON_README = (
+    _SDK_README
+    + """
+Which Python package to use: this one (`pulumi_ims_record_sdk`) drives the native plugin, as TypeScript,
+Go and YAML programs do: `pulumi import` works, `customTimeouts` bound every call, and one plugin serves
+up to 64 calls at once. `pulumi_ims_record` (the project's own package) holds the dynamic resources,
+which need no plugin and add the `LiveRecording` component. A stack uses one or the other for its
+recording resources.
+"""
+)
+LANGUAGES: dict[str, Any] = {
+    "nodejs": {
+        "packageName": NODEJS_PACKAGE,
+        "packageDescription": "Alibaba Cloud IMS (ICE) live-stream recording as code.",
+        "readme": _SDK_README,
+        "dependencies": {"@pulumi/pulumi": "^3.269.0"},
+        "devDependencies": {"typescript": "^5.9.0", "@types/node": "^20.0.0"},
+        "respectSchemaVersion": True,
+    },
+    "python": {
+        "packageName": PYTHON_PACKAGE,
+        "readme": _PYTHON_README,
+        "pythonRequires": ">=3.10",
+        "pyproject": {"enabled": True},
+        "respectSchemaVersion": True,
+    },
+    "go": {"importBasePath": GO_IMPORT_PATH, "respectSchemaVersion": True},
+}
+"""Each generator's options (Pulumi's codegen reads ``language.<name>``)."""
+
+
 # --- rendering ----------------------------------------------------------------------------------------------
 
 
@@ -133,7 +178,8 @@ def package_schema(version: str = VERSION) -> dict[str, Any]:
             }
             for name, (description, inputs, outputs) in FUNCTIONS.items()
         },
-        "language": {"python": {"packageName": "pulumi_ims_record_sdk"}},
+        "meta": {"supportPack": True},
+        "language": LANGUAGES,
     }
 
 

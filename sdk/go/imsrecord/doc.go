@@ -1,0 +1,2 @@
+// Alibaba Cloud Intelligent Media Services (ICE) live-stream recording as code.
+package imsrecord

@@ -1,0 +1,76 @@
+"""The generated SDKs (sdk/) are what Pulumi's generators make of today's schema (``./run sdk --check``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from pulumi_ims_record.provider import schema
+from tests.conftest import REPO_ROOT
+
+SCRIPT = REPO_ROOT / "scripts" / "sdk.py"
+
+
+@pytest.fixture(scope="module")
+def sdk_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("sdk_script", SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not module.GENERATOR.is_file():
+        pytest.fail(f"{module.GENERATOR} is missing: ./run bootstrap builds it")
+    return module
+
+
+def test_the_committed_sdks_are_what_the_schema_generates(sdk_script: ModuleType) -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_changed_missing_or_extra_file_is_named(sdk_script: ModuleType, tmp_path: Path) -> None:
+    fresh = sdk_script.generated(sdk_script.schema_text(), tmp_path)
+    committed = tmp_path / "committed"
+    shutil.copytree(fresh, committed)
+    assert sdk_script.stale(fresh, committed) == []
+
+    job = committed / "python" / "pulumi_ims_record_sdk" / "live_record_job.py"
+    job.write_text(job.read_text().replace("wait_timeout_seconds", "wait_seconds"))
+    (committed / "go" / "imsrecord" / "doc.go").unlink()
+    (committed / "nodejs" / "leftover.ts").write_text("export {};\n")
+    (committed / "nodejs" / "node_modules").mkdir()  # not generated: never compared
+    (committed / "nodejs" / "node_modules" / "x.js").write_text("")
+    assert sdk_script.stale(fresh, committed) == [
+        "sdk/nodejs/leftover.ts (no longer generated)",
+        "sdk/python/pulumi_ims_record_sdk/live_record_job.py",
+        "sdk/go/imsrecord/doc.go (new)",
+    ]
+
+
+def test_a_lock_file_made_for_other_dependencies_is_stale(sdk_script: ModuleType, tmp_path: Path) -> None:
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(REPO_ROOT / "sdk" / "nodejs" / name, tmp_path / name)
+    assert sdk_script.lock_matches(tmp_path)
+    package = json.loads((tmp_path / "package.json").read_text())
+    package["dependencies"]["@pulumi/pulumi"] = "^3.200.0"
+    (tmp_path / "package.json").write_text(json.dumps(package))
+    assert not sdk_script.lock_matches(tmp_path)
+
+
+def test_each_sdk_has_the_packages_names_and_functions() -> None:
+    sdk = REPO_ROOT / "sdk"
+    package = json.loads((sdk / "nodejs" / "package.json").read_text())
+    assert (package["name"], package["version"]) == (schema.NODEJS_PACKAGE, schema.VERSION)
+    assert (sdk / "python" / schema.PYTHON_PACKAGE / "get_live_record_files.py").is_file()
+    assert (sdk / "nodejs" / "getLiveRecordJob.ts").is_file()
+    go_module = schema.GO_IMPORT_PATH.rsplit("/", 1)[0]
+    assert f"module {go_module}\n" in (sdk / "go" / "go.mod").read_text()
+    assert (sdk / "go" / schema.GO_IMPORT_PATH.rsplit("/", 1)[1] / "getLiveRecordTemplate.go").is_file()
