@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Bootstrap everything `./run demo` and `./run test` need. Idempotent: a second run only checks and takes about a
-# second. Usage: bootstrap.sh [--without-yaml-host] [--without-browser] [--without-sdk-generator] (`./run demo`
-# passes all three, since the demo needs none; `./run demo --yaml` the last two). Steps:
+# second. Usage: bootstrap.sh [--without-yaml-host] [--without-browser] [--without-sdks] (`./run demo` passes
+# all three, since the demo needs none; `./run demo --yaml` the last two; --without-sdks leaves out 3c and 4b).
+# Steps:
 #   1. system packages the local IMS records with (ffmpeg, ffprobe, nginx + its RTMP module) and the browser the
 #      console's test drives (Debian's chromium), via apt when root;
 #   2. .venv with this package (editable) and its dev extra, reinstalled when pyproject.toml changes;
 #   3. the Pulumi CLI: a `pulumi` on PATH at least as new as the pinned version, else built from tools/pulumi-cli;
 #   3b. the Pulumi YAML language host, built from tools/pulumi-yaml with the CLI's Go caches;
 #   3c. ims-record-sdkgen (tools/pulumi-cli/sdkgen: Pulumi's SDK generators, for `./run sdk` and its test);
+#   4b. the Node.js packages: sdk/nodejs installed and built (bin/), and the TypeScript example's node_modules;
 #   4. .venv/bin/{pulumi, pulumi-resource-pulumi-python, pulumi-language-python, pulumi-language-yaml};
 #   5. .state/: the file backend and PULUMI_HOME;
 #   6. the ims-record plugin (this checkout's code) in PULUMI_HOME's plugin cache.
@@ -26,14 +28,14 @@ YAML_MODULE_DIR="$ROOT/tools/pulumi-yaml"
 
 want_yaml_host=true
 want_browser=true
-want_sdk_generator=true
+want_sdks=true
 for argument in "$@"; do
     case "$argument" in
         --without-yaml-host) want_yaml_host=false ;;
         --without-browser) want_browser=false ;;
-        --without-sdk-generator) want_sdk_generator=false ;;
+        --without-sdks) want_sdks=false ;;
         *)
-            echo "bootstrap: unknown argument '$argument' (known: --without-yaml-host --without-browser --without-sdk-generator)" >&2
+            echo "bootstrap: unknown argument '$argument' (known: --without-yaml-host --without-browser --without-sdks)" >&2
             exit 2
             ;;
     esac
@@ -99,7 +101,7 @@ fi
 sdk_generator="$TOOLS_BIN/ims-record-sdkgen"
 sdk_generator_stamp="$(cat "$CLI_MODULE_DIR/go.mod" "$CLI_MODULE_DIR/go.sum" "$CLI_MODULE_DIR"/sdkgen/*.go | sha256sum | cut -d' ' -f1)"
 build_sdk_generator=false
-if $want_sdk_generator && [[ "$(cat "$sdk_generator.version" 2>/dev/null)" != "$sdk_generator_stamp" || ! -x "$sdk_generator" ]]; then
+if $want_sdks && [[ "$(cat "$sdk_generator.version" 2>/dev/null)" != "$sdk_generator_stamp" || ! -x "$sdk_generator" ]]; then
     build_sdk_generator=true
 fi
 
@@ -308,11 +310,47 @@ exec \"\${PULUMI_PYTHON_CMD:-$VENV/bin/python}\" -u -m pulumi.dynamic \"\$@\""
 install_script "$TOOLS_BIN/pulumi-language-python" "#!/bin/sh
 # The Pulumi language host for Python programs, installed by scripts/bootstrap.sh.
 exec \"$VENV/bin/python\" -u \"$ROOT/scripts/language_host.py\" \"\$@\""
+# Pulumi's Node.js and Go language hosts are not served either: scripts/process_language_host.py stands in for both.
+for runtime in nodejs go; do
+    install_script "$TOOLS_BIN/pulumi-language-$runtime" "#!/bin/sh
+# The Pulumi language host for $runtime programs, installed by scripts/bootstrap.sh.
+exec \"$VENV/bin/python\" -u \"$ROOT/scripts/process_language_host.py\" $runtime \"\$@\""
+    link "$TOOLS_BIN/pulumi-language-$runtime" "$VENV/bin/pulumi-language-$runtime"
+done
 link "$pulumi_binary" "$VENV/bin/pulumi"
 link "$TOOLS_BIN/pulumi-resource-pulumi-python" "$VENV/bin/pulumi-resource-pulumi-python"
 link "$TOOLS_BIN/pulumi-language-python" "$VENV/bin/pulumi-language-python"
 # Not built for the demo (--without-yaml-host) until something needs it: no link to a file that is not there.
 [[ -x "$yaml_host" ]] && link "$yaml_host" "$VENV/bin/pulumi-language-yaml"
+
+# --- 4b. Node.js packages: the SDK built as npm would publish it, the TypeScript example installed -------------
+# The example takes the SDK's bin/ as a file: dependency (copied, see its .npmrc), so both are redone whenever the
+# SDK or either lock file changes; the stamp is the hash of all three.
+NODE_SDK="$ROOT/sdk/nodejs"
+TS_EXAMPLE="$ROOT/examples/ts-quickstart"
+node_stamp_file="$STATE/node-packages.stamp"
+if $want_sdks; then
+    node_stamp="$(cd "$ROOT" && find sdk/nodejs examples/ts-quickstart \( -name node_modules -o -name bin -o -name 'Pulumi.*.yaml' \) -prune \
+        -o -type f -print | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)"
+    if [[ "$(cat "$node_stamp_file" 2>/dev/null)" != "$node_stamp" || ! -d "$TS_EXAMPLE/node_modules" ]]; then
+        command -v npm >/dev/null || fail "npm is missing: the Node.js SDK and the TypeScript example need Node.js >= 20 with npm"
+        step "installing the Node.js SDK (sdk/nodejs, built into bin/) and the TypeScript example's packages (log: $LOGS/npm.log)"
+        started=$SECONDS
+        if ! (
+            set -e
+            npm_ci() { (cd "$1" && npm ci --no-audit --no-fund --loglevel=error); }
+            npm_ci "$NODE_SDK"
+            rm -rf "$NODE_SDK/bin"
+            (cd "$NODE_SDK" && node_modules/.bin/tsc && cp package.json README.md bin/)
+            npm_ci "$TS_EXAMPLE"
+        ) >"$LOGS/npm.log" 2>&1; then
+            tail -n 20 "$LOGS/npm.log" >&2
+            fail "installing the Node.js packages failed; see $LOGS/npm.log"
+        fi
+        echo "$node_stamp" >"$node_stamp_file"
+        took "Node.js packages (npm ci, tsc)" $((SECONDS - started))
+    fi
+fi
 
 # --- 5. state: file backend, PULUMI_HOME ----------------------------------------------------------------
 # (The demo stacks' passphrase is set by scripts/env.sh.)

@@ -74,3 +74,32 @@ def test_each_sdk_has_the_packages_names_and_functions() -> None:
     go_module = schema.GO_IMPORT_PATH.rsplit("/", 1)[0]
     assert f"module {go_module}\n" in (sdk / "go" / "go.mod").read_text()
     assert (sdk / "go" / schema.GO_IMPORT_PATH.rsplit("/", 1)[1] / "getLiveRecordTemplate.go").is_file()
+
+
+TS_EXAMPLE = REPO_ROOT / "examples" / "ts-quickstart"
+
+
+def tsc(project: Path) -> subprocess.CompletedProcess[str]:
+    compiler = TS_EXAMPLE / "node_modules" / ".bin" / "tsc"
+    if not compiler.exists():
+        pytest.fail(f"{compiler} is missing: ./run bootstrap installs the TypeScript example's packages")
+    return subprocess.run(
+        [str(compiler), "--noEmit", "-p", str(project)], capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.parametrize("project", [REPO_ROOT / "sdk" / "nodejs", TS_EXAMPLE], ids=["sdk", "example"])
+def test_the_nodejs_sdk_and_the_typescript_example_type_check(project: Path) -> None:
+    result = tsc(project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_program_that_gives_the_sdk_a_wrong_type_does_not_type_check(tmp_path: Path) -> None:
+    """The check above can fail: the SDK's types reach a program (a number where a string belongs)."""
+    (tmp_path / "node_modules").symlink_to(TS_EXAMPLE / "node_modules")
+    shutil.copyfile(TS_EXAMPLE / "tsconfig.json", tmp_path / "tsconfig.json")
+    program = (TS_EXAMPLE / "index.ts").read_text()
+    (tmp_path / "index.ts").write_text(program.replace('format: "m3u8"', "format: 8"))
+    result = tsc(tmp_path)
+    assert result.returncode != 0
+    assert "index.ts" in result.stdout and "TS2322" in result.stdout, result.stdout

@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import textwrap
 from collections import Counter
@@ -214,6 +215,21 @@ def bash(
         f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
     )
     return result
+
+
+def copy_example(name: str, root: Path) -> Path:
+    """``examples/<name>`` copied to ``root/examples/<name>`` without its stack files, as a user's checkout
+    would be: ``root/sdk`` leads to the generated SDKs (a Go example's ``replace`` reaches ``../../sdk/go``),
+    and installed ``node_modules`` are linked, not copied. Returns the copy."""
+    source = REPO_ROOT / "examples" / name
+    directory = root / "examples" / name
+    ignore = shutil.ignore_patterns("Pulumi.*.yaml", "__pycache__", "node_modules")
+    shutil.copytree(source, directory, ignore=ignore)
+    if (source / "node_modules").is_dir():
+        (directory / "node_modules").symlink_to(source / "node_modules")
+    if not (root / "sdk").exists():
+        (root / "sdk").symlink_to(REPO_ROOT / "sdk")
+    return directory
 
 
 def pip_settings() -> dict[str, str]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 
 import pytest
 
 from pulumi_ims_record.local.teststream import TestStream
 from tests.conftest import REPO_ROOT
 
-from .conftest import Engine, bash
+from .conftest import Engine, bash, copy_example
 
 EXAMPLES = REPO_ROOT / "examples"
 SECTION = "## Against the local IMS"
@@ -37,8 +36,7 @@ def local_section(name: str) -> tuple[str, str]:
 @pytest.mark.parametrize("name", sorted(path.parent.name for path in EXAMPLES.glob("*/Pulumi.yaml")))
 def test_the_readme_steps_against_the_local_ims_work_as_written(engine: Engine, name: str) -> None:
     stream_name, block = local_section(name)
-    directory = engine.root / "examples" / name
-    shutil.copytree(EXAMPLES / name, directory, ignore=shutil.ignore_patterns("Pulumi.*.yaml", "__pycache__"))
+    directory = copy_example(name, engine.root)
     with TestStream(name=stream_name) as stream:
         script = (
             block.replace("source ../../scripts/env.sh", ": tools from the harness")

@@ -8,7 +8,6 @@ loopback, the local IMS as the endpoint.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from pulumi_ims_record.local.teststream import TestStream
 from tests.conftest import REPO_ROOT, wait_until
 
 from .conftest import Engine
+from .conftest import copy_example as copy_example_files
 
 EXAMPLES = REPO_ROOT / "examples"
 
@@ -47,6 +47,7 @@ LOCAL_CONFIG: dict[str, dict[str, Any]] = {
         ],
     },
     "yaml-quickstart": {"bucketName": "e2e-yaml", "streamUrl": "rtmp://127.0.0.1:1/live/yaml"},
+    "ts-quickstart": {"bucketName": "e2e-ts", "streamUrl": "rtmp://127.0.0.1:1/live/ts"},
     "recordings": {"bucketName": "e2e-recordings", "streamUrl": "rtmp://127.0.0.1:1/live/recordings"},
     "vod-output": {
         "vodStorageLocation": "outin-e2e.oss-cn-shanghai.aliyuncs.com",
@@ -68,8 +69,7 @@ def test_every_example_has_a_local_config_here() -> None:
 def copy_example(engine: Engine, name: str, stack: str, **overrides: Any) -> Path:
     """The example in tmp_path with a ``Pulumi.<stack>.yaml`` holding LOCAL_CONFIG (and ``overrides``);
     returns its directory."""
-    directory = engine.root / "examples" / name
-    shutil.copytree(EXAMPLES / name, directory, ignore=shutil.ignore_patterns("Pulumi.*.yaml", "__pycache__"))
+    directory = copy_example_files(name, engine.root)
     project = yaml.safe_load((directory / "Pulumi.yaml").read_text())["name"]
     settings = {**LOCAL_CONFIG[name], **overrides}
     config: dict[str, Any] = {f"{project}:{key}": value for key, value in settings.items()}

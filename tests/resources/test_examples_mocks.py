@@ -8,6 +8,7 @@ from typing import Any
 
 import pulumi
 import pytest
+import yaml  # type: ignore[import-untyped]  # PyYAML, a dependency of pulumi
 
 from .test_resources_mocks import RecordingMocks, is_secret, unwrap
 
@@ -34,6 +35,14 @@ def by_type(mocks: RecordingMocks, typ: str) -> dict[str, dict[str, Any]]:
     return {name: inputs for name, (kind, inputs) in mocks.resources.items() if kind == typ}
 
 
+PROJECT_FILES = {
+    "python": ("__main__.py", "requirements.txt"),
+    "yaml": (),  # the program is Pulumi.yaml itself
+    "nodejs": ("index.ts", "package.json", "package-lock.json", "tsconfig.json", ".npmrc"),
+}
+"""Per runtime, the files an example has besides Pulumi.yaml and README.md."""
+
+
 def test_every_example_has_its_project_files() -> None:
     names = sorted(path.name for path in EXAMPLES.iterdir() if path.is_dir())
     assert names == [
@@ -42,17 +51,14 @@ def test_every_example_has_its_project_files() -> None:
         "multi-stream",
         "quickstart",
         "recordings",
+        "ts-quickstart",
         "vod-output",
         "yaml-quickstart",
     ]
     for name in names:
-        yaml_program = name.startswith("yaml-")  # the program is Pulumi.yaml itself
-        files = (
-            ("Pulumi.yaml", "README.md")
-            if yaml_program
-            else ("Pulumi.yaml", "__main__.py", "requirements.txt", "README.md")
-        )
-        for file in files:
+        runtime = yaml.safe_load((EXAMPLES / name / "Pulumi.yaml").read_text())["runtime"]
+        runtime = runtime["name"] if isinstance(runtime, dict) else runtime  # or {name, options}
+        for file in ("Pulumi.yaml", "README.md", *PROJECT_FILES[runtime]):
             assert (EXAMPLES / name / file).is_file(), f"{name}/{file}"
 
 
