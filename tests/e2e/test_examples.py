@@ -48,6 +48,10 @@ LOCAL_CONFIG: dict[str, dict[str, Any]] = {
     },
     "yaml-quickstart": {"bucketName": "e2e-yaml", "streamUrl": "rtmp://127.0.0.1:1/live/yaml"},
     "ts-quickstart": {"bucketName": "e2e-ts", "streamUrl": "rtmp://127.0.0.1:1/live/ts"},
+    "python-sdk-quickstart": {
+        "bucketName": "e2e-python-sdk",
+        "streamUrl": "rtmp://127.0.0.1:1/live/python-sdk",
+    },
     "recordings": {"bucketName": "e2e-recordings", "streamUrl": "rtmp://127.0.0.1:1/live/recordings"},
     "vod-output": {
         "vodStorageLocation": "outin-e2e.oss-cn-shanghai.aliyuncs.com",

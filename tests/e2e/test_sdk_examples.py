@@ -1,6 +1,7 @@
 """The examples on the generated SDKs, under the engine against the local IMS: preview, up, a preview that
 must show no change, destroy. Each runs through this repository's language host for its runtime
-(scripts/process_language_host.py for Node.js), with the native plugin doing the work."""
+(scripts/process_language_host.py for Node.js and Go, scripts/language_host.py for Python), with the native
+plugin doing the work."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import pytest
 from .conftest import Engine
 from .test_examples import copy_example
 
-SDK_EXAMPLES = {"ts-quickstart": ("templateId", "jobId", "ts-quickstart-hls")}
+SDK_EXAMPLES = {
+    "ts-quickstart": ("templateId", "jobId", "ts-quickstart-hls"),
+    "python-sdk-quickstart": ("templateId", "jobId", "python-sdk-quickstart-hls"),
+}
 """Per example: its outputs holding the template's and the job's ids, and the template's name."""
 
 

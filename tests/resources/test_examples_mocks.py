@@ -49,6 +49,7 @@ def test_every_example_has_its_project_files() -> None:
         "component",
         "existing-bucket",
         "multi-stream",
+        "python-sdk-quickstart",
         "quickstart",
         "recordings",
         "ts-quickstart",
