@@ -104,6 +104,16 @@ build_sdk_generator=false
 if $want_sdks && [[ "$(cat "$sdk_generator.version" 2>/dev/null)" != "$sdk_generator_stamp" || ! -x "$sdk_generator" ]]; then
     build_sdk_generator=true
 fi
+# The Go example's first build compiles Pulumi's Go SDK (about a minute cold); done here, beside the rest, so the
+# tests' first `preview` of it (the engine builds the program) and `go vet` of the SDK find it compiled.
+GO_EXAMPLE="$ROOT/examples/go-quickstart"
+go_example_stamp_file="$STATE/go-example.stamp"
+go_example_stamp="$(find "$GO_EXAMPLE" "$ROOT/sdk/go" -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) -print \
+    | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)"
+warm_go_example=false
+if $want_sdks && [[ "$(cat "$go_example_stamp_file" 2>/dev/null)" != "$go_example_stamp" ]]; then
+    warm_go_example=true
+fi
 
 # Runs in the background: the builds that are needed, one after the other (they share the Go caches and would
 # only fight over the cores side by side). Writes what it is doing to $go_stage for the heartbeat.
@@ -166,10 +176,23 @@ go_builds() {
         echo "$sdk_generator_stamp" >"$sdk_generator.version"
         took "SDK generator build (Go)" $((SECONDS - started))
     fi
+    if $warm_go_example; then
+        local example_log="$LOGS/go-example-build.log"
+        echo "building the Go example" >"$go_stage"
+        step "building the Go example and its SDK (examples/go-quickstart, sdk/go; log: $example_log)"
+        started=$SECONDS
+        if ! (cd "$GO_EXAMPLE" && go build -o /dev/null . && go vet . github.com/pulumi-ims-record/pulumi-ims-record/sdk/go/...) \
+            >"$example_log" 2>&1; then
+            tail -n 20 "$example_log" >&2
+            fail "building the Go example failed; see $example_log"
+        fi
+        echo "$go_example_stamp" >"$go_example_stamp_file"
+        took "Go example and SDK build" $((SECONDS - started))
+    fi
 }
 
 go_pid=""
-if $build_cli || $build_yaml_host || $build_sdk_generator; then
+if $build_cli || $build_yaml_host || $build_sdk_generator || $warm_go_example; then
     command -v go >/dev/null || fail "building the Pulumi CLI and its YAML language host needs Go >= 1.26 (or put pulumi >= $PULUMI_VERSION on PATH and run ./run demo)"
     go_builds &
     go_pid=$!

@@ -103,3 +103,32 @@ def test_a_program_that_gives_the_sdk_a_wrong_type_does_not_type_check(tmp_path:
     result = tsc(tmp_path)
     assert result.returncode != 0
     assert "index.ts" in result.stdout and "TS2322" in result.stdout, result.stdout
+
+
+GO_EXAMPLE = REPO_ROOT / "examples" / "go-quickstart"
+GO_SDK_PACKAGES = schema.GO_IMPORT_PATH.rsplit("/", 1)[0] + "/..."
+
+
+def go_vet(example: Path) -> subprocess.CompletedProcess[str]:
+    """``go vet`` of the example's program and of the whole Go SDK, which go.mod's replace brings in."""
+    return subprocess.run(
+        ["go", "vet", ".", GO_SDK_PACKAGES], cwd=example, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_the_go_sdk_and_the_go_example_build_and_vet() -> None:
+    result = go_vet(GO_EXAMPLE)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_go_program_that_gives_the_sdk_a_wrong_type_does_not_build(tmp_path: Path) -> None:
+    """The check above can fail: the SDK's types reach a program (a string where an integer belongs)."""
+    example = tmp_path / "examples" / "go-quickstart"
+    shutil.copytree(GO_EXAMPLE, example)
+    (tmp_path / "sdk").symlink_to(REPO_ROOT / "sdk")  # go.mod's replace: ../../sdk/go
+    program = (example / "main.go").read_text()
+    assert "pulumi.Int(10)" in program
+    (example / "main.go").write_text(program.replace("pulumi.Int(10)", 'pulumi.String("10")'))
+    result = go_vet(example)
+    assert result.returncode != 0
+    assert "main.go" in result.stderr and "cannot use" in result.stderr, result.stderr

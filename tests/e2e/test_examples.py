@@ -47,11 +47,14 @@ LOCAL_CONFIG: dict[str, dict[str, Any]] = {
         ],
     },
     "yaml-quickstart": {"bucketName": "e2e-yaml", "streamUrl": "rtmp://127.0.0.1:1/live/yaml"},
-    "ts-quickstart": {"bucketName": "e2e-ts", "streamUrl": "rtmp://127.0.0.1:1/live/ts"},
+    # On the generated SDKs: cycleDuration shows that the stack's config reaches each language's program.
+    "ts-quickstart": {"bucketName": "e2e-ts", "streamUrl": "rtmp://127.0.0.1:1/live/ts", "cycleDuration": 60},
     "python-sdk-quickstart": {
         "bucketName": "e2e-python-sdk",
         "streamUrl": "rtmp://127.0.0.1:1/live/python-sdk",
+        "cycleDuration": 60,
     },
+    "go-quickstart": {"bucketName": "e2e-go", "streamUrl": "rtmp://127.0.0.1:1/live/go", "cycleDuration": 60},
     "recordings": {"bucketName": "e2e-recordings", "streamUrl": "rtmp://127.0.0.1:1/live/recordings"},
     "vod-output": {
         "vodStorageLocation": "outin-e2e.oss-cn-shanghai.aliyuncs.com",

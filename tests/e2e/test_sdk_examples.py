@@ -10,11 +10,12 @@ import json
 import pytest
 
 from .conftest import Engine
-from .test_examples import copy_example
+from .test_examples import LOCAL_CONFIG, copy_example
 
 SDK_EXAMPLES = {
     "ts-quickstart": ("templateId", "jobId", "ts-quickstart-hls"),
     "python-sdk-quickstart": ("templateId", "jobId", "python-sdk-quickstart-hls"),
+    "go-quickstart": ("templateId", "jobId", "go-quickstart-hls"),
 }
 """Per example: its outputs holding the template's and the job's ids, and the template's name."""
 
@@ -34,6 +35,9 @@ def test_the_example_goes_up_and_comes_down_with_no_change_in_between(engine: En
     with engine.client() as client:
         template = client.get_live_record_template(template_id=outputs[template_output]).record_template
     assert template.name == template_name
+    assert (
+        template.record_formats[0].cycle_duration == LOCAL_CONFIG[name]["cycleDuration"]
+    )  # the stack's config
 
     engine.ims.reset_stats()
     unchanged = engine.cli(["preview", "--expect-no-changes", "--stack", "dev"], cwd=directory)

@@ -39,6 +39,7 @@ PROJECT_FILES = {
     "python": ("__main__.py", "requirements.txt"),
     "yaml": (),  # the program is Pulumi.yaml itself
     "nodejs": ("index.ts", "package.json", "package-lock.json", "tsconfig.json", ".npmrc"),
+    "go": ("main.go", "go.mod", "go.sum"),
 }
 """Per runtime, the files an example has besides Pulumi.yaml and README.md."""
 
@@ -48,6 +49,7 @@ def test_every_example_has_its_project_files() -> None:
     assert names == [
         "component",
         "existing-bucket",
+        "go-quickstart",
         "multi-stream",
         "python-sdk-quickstart",
         "quickstart",
