@@ -4,7 +4,8 @@
 2. ``sdk/nodejs``, ``sdk/python``, ``sdk/go``: Pulumi's own code generators, run by ``ims-record-sdkgen``
    (``tools/pulumi-cli/sdkgen``, built by the bootstrap against the CLI's own module versions, since the
    language hosts behind ``pulumi package gen-sdk`` are not reachable here);
-3. ``sdk/nodejs/package-lock.json`` when ``package.json``'s dependencies changed (``npm install
+3. ``docs/api``: the API reference, a page per resource and function (``scripts/api_docs.py``);
+4. ``sdk/nodejs/package-lock.json`` when ``package.json``'s dependencies changed (``npm install
    --package-lock-only``: needs the npm registry).
 
 ``--check`` writes nothing: it names each stale file and exits 1 (a test runs it).
@@ -26,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "schema.json"
 SDK = ROOT / "sdk"
 GENERATOR = ROOT / ".tools" / "bin" / "ims-record-sdkgen"
-LANGUAGES = ("nodejs", "python", "go")
+TARGETS = ("sdk/nodejs", "sdk/python", "sdk/go", "docs/api")
+"""What is generated, as directories relative to the repository (and to a fresh generation's directory)."""
 NOT_GENERATED = ("node_modules", "bin", "package-lock.json", "__pycache__", "*.egg-info", "build", "dist")
 """What the generator does not write and a run neither compares nor removes: any file with one of these names
 (patterns) in its path: what installing or building an SDK leaves, and the lock file ``npm`` writes."""
@@ -39,20 +41,27 @@ def schema_text() -> str:
 
 
 def generated(schema: str, into: Path) -> Path:
-    """Runs the generator on ``schema`` (schema.json's text); returns where it wrote one SDK per language."""
+    """Generates every target from ``schema`` (schema.json's text) below ``into``; returns ``into``."""
     if not GENERATOR.is_file():
         sys.exit(f"sdk: {GENERATOR.relative_to(ROOT)} is missing: ./run bootstrap builds it")
+    into.mkdir(parents=True, exist_ok=True)
     schema_file = into / "schema.json"
     schema_file.write_text(schema)
-    out = into / "sdk"
-    result = subprocess.run([str(GENERATOR), str(schema_file), str(out)], capture_output=True, text=True)
+    command = [str(GENERATOR), str(schema_file), str(into / "sdk")]
+    result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"sdk: the generator failed: {result.stderr.strip()}")
-    return out
+    sys.path.insert(0, str(Path(__file__).parent))
+    import api_docs
+
+    (into / "docs" / "api").mkdir(parents=True)
+    for name, text in api_docs.render(json.loads(schema)).items():
+        (into / "docs" / "api" / name).write_text(text)
+    return into
 
 
 def files_under(directory: Path) -> set[str]:
-    """The generated files of one language's SDK, relative to its directory."""
+    """The generated files below one target directory, relative to it."""
     if not directory.is_dir():
         return set()
     return {
@@ -67,19 +76,19 @@ def files_under(directory: Path) -> set[str]:
     }
 
 
-def stale(fresh: Path, committed: Path = SDK) -> list[str]:
-    """What differs between the freshly generated SDKs and ``committed`` (sdk/): each file, as sdk/<path>."""
+def stale(fresh: Path, committed: Path = ROOT) -> list[str]:
+    """What differs between a fresh generation and ``committed`` (the repository): each file, by its path."""
     differences = []
-    for language in LANGUAGES:
-        new, old = fresh / language, committed / language
+    for target in TARGETS:
+        new, old = fresh / target, committed / target
         new_files, old_files = files_under(new), files_under(old)
         for name in sorted(new_files | old_files):
             if name not in old_files:
-                differences.append(f"sdk/{language}/{name} (new)")
+                differences.append(f"{target}/{name} (new)")
             elif name not in new_files:
-                differences.append(f"sdk/{language}/{name} (no longer generated)")
+                differences.append(f"{target}/{name} (no longer generated)")
             elif not filecmp.cmp(new / name, old / name, shallow=False):
-                differences.append(f"sdk/{language}/{name}")
+                differences.append(f"{target}/{name}")
     return differences
 
 
@@ -96,8 +105,8 @@ def lock_matches(package_dir: Path) -> bool:
 
 
 def write(fresh: Path) -> None:
-    for language in LANGUAGES:
-        new, old = fresh / language, SDK / language
+    for target in TARGETS:
+        new, old = fresh / target, ROOT / target
         for name in files_under(old) - files_under(new):
             (old / name).unlink()
         for name in files_under(new):

@@ -37,21 +37,25 @@ def test_the_committed_sdks_are_what_the_schema_generates(sdk_script: ModuleType
 
 
 def test_a_changed_missing_or_extra_file_is_named(sdk_script: ModuleType, tmp_path: Path) -> None:
-    fresh = sdk_script.generated(sdk_script.schema_text(), tmp_path)
+    fresh = sdk_script.generated(sdk_script.schema_text(), tmp_path / "fresh")
     committed = tmp_path / "committed"
-    shutil.copytree(fresh, committed)
+    for target in sdk_script.TARGETS:
+        shutil.copytree(fresh / target, committed / target)
     assert sdk_script.stale(fresh, committed) == []
 
-    job = committed / "python" / "pulumi_ims_record_sdk" / "live_record_job.py"
+    job = committed / "sdk" / "python" / "pulumi_ims_record_sdk" / "live_record_job.py"
     job.write_text(job.read_text().replace("wait_timeout_seconds", "wait_seconds"))
-    (committed / "go" / "imsrecord" / "doc.go").unlink()
-    (committed / "nodejs" / "leftover.ts").write_text("export {};\n")
-    (committed / "nodejs" / "node_modules").mkdir()  # not generated: never compared
-    (committed / "nodejs" / "node_modules" / "x.js").write_text("")
+    (committed / "sdk" / "go" / "imsrecord" / "doc.go").unlink()
+    (committed / "sdk" / "nodejs" / "leftover.ts").write_text("export {};\n")
+    (committed / "sdk" / "nodejs" / "node_modules").mkdir()  # not generated: never compared
+    (committed / "sdk" / "nodejs" / "node_modules" / "x.js").write_text("")
+    page = committed / "docs" / "api" / "live-record-job.md"
+    page.write_text(page.read_text().replace("replaces", "updates in place"))
     assert sdk_script.stale(fresh, committed) == [
         "sdk/nodejs/leftover.ts (no longer generated)",
         "sdk/python/pulumi_ims_record_sdk/live_record_job.py",
         "sdk/go/imsrecord/doc.go (new)",
+        "docs/api/live-record-job.md",
     ]
 
 
@@ -132,3 +136,46 @@ def test_a_go_program_that_gives_the_sdk_a_wrong_type_does_not_build(tmp_path: P
     result = go_vet(example)
     assert result.returncode != 0
     assert "main.go" in result.stderr and "cannot use" in result.stderr, result.stderr
+
+
+@pytest.fixture(scope="module")
+def api_docs() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("api_docs", REPO_ROOT / "scripts" / "api_docs.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_api_docs_name_each_property_and_function_as_the_generated_sdks_do(api_docs: ModuleType) -> None:
+    """The reference's Python and Go names are read off the generated SDKs, not only derived."""
+    package = schema.package_schema()
+    python_sdk = REPO_ROOT / "sdk" / "python" / schema.PYTHON_PACKAGE
+    go_sdk = REPO_ROOT / "sdk" / "go" / "imsrecord"
+    missing = []
+    for token, spec in package["resources"].items():
+        name = api_docs.short(token)
+        python = (python_sdk / f"{api_docs.python_name(name)}.py").read_text()
+        go = (go_sdk / f"{name[0].lower()}{name[1:]}.go").read_text()
+        for prop in spec["properties"] | spec["inputProperties"]:
+            if f"def {api_docs.python_name(prop)}(self)" not in python:
+                missing.append(f"{name}.{api_docs.python_name(prop)} (Python)")
+            if f"\t{api_docs.go_name(prop)} " not in go:
+                missing.append(f"{name}.{api_docs.go_name(prop)} (Go)")
+    go_functions = "".join(path.read_text() for path in go_sdk.glob("get*.go"))
+    for token in package["functions"]:
+        name = api_docs.short(token)
+        if not (python_sdk / f"{api_docs.python_name(name)}.py").is_file():
+            missing.append(f"{api_docs.python_name(name)} (Python)")
+        if f"func {api_docs.go_function(token, package['resources'])}(" not in go_functions:
+            missing.append(f"{api_docs.go_function(token, package['resources'])} (Go)")
+    assert missing == []
+
+
+def test_the_api_docs_say_what_a_change_does_and_the_defaults(api_docs: ModuleType) -> None:
+    page = (REPO_ROOT / "docs" / "api" / "live-record-job.md").read_text()
+    assert "| `templateId` | `template_id` | `TemplateId` | string | yes |  | replaces |" in page
+    assert "| `wait_timeout_seconds` | `WaitTimeoutSeconds` | integer |  | `300` | updates in place |" in page
+    index = (REPO_ROOT / "docs" / "api" / "README.md").read_text()
+    pages = set(api_docs.render(schema.package_schema())) - {"README.md"}
+    assert pages and all(f"]({page})" in index for page in pages)
