@@ -8,9 +8,10 @@ their place. It runs ordinary programs the way they do:
   compiles TypeScript with its bundled ts-node (`runtime.options.typescript: false` turns that off,
   `runtime.options.tsconfig` names another tsconfig.json); `pulumi install` runs `npm ci` (`npm install`
   without a lock file).
-* go: `go build` of the program directory into a scratch binary, or `runtime.options.binary` (relative to the
-  program directory) when the project ships a built one; the Go SDK reads what it needs from `PULUMI_*`
-  variables. `pulumi install` runs `go mod download`.
+* go: `go build` of the program directory (the binary is kept between runs in `$PULUMI_HOME/go-programs`,
+  so an unchanged program is not linked again), or `runtime.options.binary` (relative to the program
+  directory) when the project ships a built one; the Go SDK reads what it needs from `PULUMI_*` variables.
+  `pulumi install` runs `go mod download`.
 
 The program runs in its own process group: `Cancel`, or the engine's death (this host then exits), stops it.
 Exit status 32 means the program has already reported its failure to the engine (the harnesses' convention):
@@ -23,8 +24,11 @@ its first line of stdout, then calls `Run` once per operation.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -135,12 +139,24 @@ def go_command(request: Any, engine_address: str, scratch: Path) -> tuple[list[s
         if not os.access(program, os.X_OK):
             raise ProgramError(f"runtime option `binary: {binary}`: {program} is not an executable file")
         return [str(program), *request.args], env
-    program = scratch / "program"
-    built = subprocess.run(
-        ["go", "build", "-o", str(program), "."], cwd=directory, capture_output=True, text=True, check=False
-    )
-    if built.returncode != 0:
-        raise ProgramError(f"`go build` of the program in {directory} failed:\n{built.stderr.strip()}")
+    # Built where the next run finds it, one place per program directory under Pulumi's home: `go build` then
+    # skips linking when nothing changed (seconds each run). The run gets a copy, so another may rebuild.
+    pulumi_home = Path(os.environ.get("PULUMI_HOME") or Path.home() / ".pulumi")
+    program_key = hashlib.sha256(bytes(directory.resolve())).hexdigest()[:16]
+    build_dir = pulumi_home / "go-programs" / program_key
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with (build_dir / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        built = subprocess.run(
+            ["go", "build", "-o", str(build_dir / "program"), "."],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if built.returncode != 0:
+            raise ProgramError(f"`go build` of the program in {directory} failed:\n{built.stderr.strip()}")
+        program = shutil.copy2(build_dir / "program", scratch / "program")
     return [str(program), *request.args], env
 
 
