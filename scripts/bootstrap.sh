@@ -9,11 +9,13 @@
 #   3. the Pulumi CLI: a `pulumi` on PATH at least as new as the pinned version, else built from tools/pulumi-cli;
 #   3b. the Pulumi YAML language host, built from tools/pulumi-yaml with the CLI's Go caches;
 #   3c. ims-record-sdkgen (tools/pulumi-cli/sdkgen: Pulumi's SDK generators, for `./run sdk` and its test);
-#   4b. the Node.js packages: sdk/nodejs installed and built (bin/), and the TypeScript example's node_modules;
+#   4b. the Node.js packages: sdk/nodejs installed and built (bin/), and the TypeScript example's node_modules
+#       (in the background, beside 1 and 2);
 #   4. .venv/bin/{pulumi, pulumi-resource-pulumi-python, pulumi-language-python, pulumi-language-yaml};
 #   5. .state/: the file backend and PULUMI_HOME;
 #   6. the ims-record plugin (this checkout's code) in PULUMI_HOME's plugin cache.
-# The Go builds (3, 3b: minutes when cold) start first, in the background; 1 and 2 run beside them.
+# The Go builds (3, 3b, 3c: minutes when cold) and the Node.js packages (4b) start first, in the background; 1 and
+# 2 run beside them.
 # Progress goes to stderr, prefixed with "==>"; long steps log under .state/logs/; a bootstrap that did anything
 # ends with the time each part took.
 set -euo pipefail
@@ -192,17 +194,50 @@ go_builds() {
 }
 
 go_pid=""
+# A failed or interrupted bootstrap does not leave a build running (go, npm and their children).
+kill_tree() {
+    local child
+    for child in $(pgrep -P "$1"); do kill_tree "$child"; done
+    kill "$1" 2>/dev/null || true
+}
+trap '[[ -n "$go_pid" ]] && kill_tree "$go_pid"; [[ -n "${node_pid:-}" ]] && kill_tree "$node_pid"; true' EXIT
 if $build_cli || $build_yaml_host || $build_sdk_generator || $warm_go_example; then
     command -v go >/dev/null || fail "building the Pulumi CLI and its YAML language host needs Go >= 1.26 (or put pulumi >= $PULUMI_VERSION on PATH and run ./run demo)"
     go_builds &
     go_pid=$!
-    # A failed or interrupted bootstrap does not leave the build running (go and its compilers are its children).
-    kill_tree() {
-        local child
-        for child in $(pgrep -P "$1"); do kill_tree "$child"; done
-        kill "$1" 2>/dev/null || true
-    }
-    trap '[[ -n "$go_pid" ]] && kill_tree "$go_pid"' EXIT
+fi
+
+# --- 4b. Node.js packages, in the background: the SDK built as npm would publish it, the TypeScript example --------
+# The example takes the SDK's bin/ as a file: dependency (copied, see its .npmrc), so both are redone whenever the
+# SDK or either lock file changes; the stamp is the hash of all three. npm and tsc run beside pip and the Go builds.
+NODE_SDK="$ROOT/sdk/nodejs"
+TS_EXAMPLE="$ROOT/examples/ts-quickstart"
+node_stamp_file="$STATE/node-packages.stamp"
+node_pid=""
+if $want_sdks; then
+    node_stamp="$(cd "$ROOT" && find sdk/nodejs examples/ts-quickstart \( -name node_modules -o -name bin -o -name 'Pulumi.*.yaml' \) -prune \
+        -o -type f -print | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)"
+    if [[ "$(cat "$node_stamp_file" 2>/dev/null)" != "$node_stamp" || ! -d "$TS_EXAMPLE/node_modules" ]]; then
+        command -v npm >/dev/null || fail "npm is missing: the Node.js SDK and the TypeScript example need Node.js >= 20 with npm"
+        step "installing the Node.js SDK (sdk/nodejs, built into bin/) and the TypeScript example's packages, in the background (log: $LOGS/npm.log)"
+        (
+            started=$SECONDS
+            if ! (
+                set -e
+                npm_ci() { (cd "$1" && npm ci --no-audit --no-fund --loglevel=error); }
+                npm_ci "$NODE_SDK"
+                rm -rf "$NODE_SDK/bin"
+                (cd "$NODE_SDK" && node_modules/.bin/tsc && cp package.json README.md bin/)
+                npm_ci "$TS_EXAMPLE"
+            ) >"$LOGS/npm.log" 2>&1; then
+                tail -n 20 "$LOGS/npm.log" >&2
+                fail "installing the Node.js packages failed; see $LOGS/npm.log"
+            fi
+            echo "$node_stamp" >"$node_stamp_file"
+            took "Node.js packages (npm ci, tsc; beside the rest)" $((SECONDS - started))
+        ) &
+        node_pid=$!
+    fi
 fi
 
 # --- 1. system packages ---------------------------------------------------------------------------------------------
@@ -288,6 +323,12 @@ if [[ -n "$go_pid" ]]; then
     ((go_status == 0)) || exit "$go_status"
     took "waiting for the Go builds after the rest was done" $((SECONDS - waited))
 fi
+if [[ -n "$node_pid" ]]; then
+    node_status=0
+    wait "$node_pid" || node_status=$?
+    node_pid=""
+    ((node_status == 0)) || exit "$node_status"
+fi
 trap - EXIT
 
 # --- 4. binaries the engine looks for on PATH -----------------------------------------------------------------------
@@ -345,35 +386,6 @@ link "$TOOLS_BIN/pulumi-resource-pulumi-python" "$VENV/bin/pulumi-resource-pulum
 link "$TOOLS_BIN/pulumi-language-python" "$VENV/bin/pulumi-language-python"
 # Not built for the demo (--without-yaml-host) until something needs it: no link to a file that is not there.
 [[ -x "$yaml_host" ]] && link "$yaml_host" "$VENV/bin/pulumi-language-yaml"
-
-# --- 4b. Node.js packages: the SDK built as npm would publish it, the TypeScript example installed -------------
-# The example takes the SDK's bin/ as a file: dependency (copied, see its .npmrc), so both are redone whenever the
-# SDK or either lock file changes; the stamp is the hash of all three.
-NODE_SDK="$ROOT/sdk/nodejs"
-TS_EXAMPLE="$ROOT/examples/ts-quickstart"
-node_stamp_file="$STATE/node-packages.stamp"
-if $want_sdks; then
-    node_stamp="$(cd "$ROOT" && find sdk/nodejs examples/ts-quickstart \( -name node_modules -o -name bin -o -name 'Pulumi.*.yaml' \) -prune \
-        -o -type f -print | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)"
-    if [[ "$(cat "$node_stamp_file" 2>/dev/null)" != "$node_stamp" || ! -d "$TS_EXAMPLE/node_modules" ]]; then
-        command -v npm >/dev/null || fail "npm is missing: the Node.js SDK and the TypeScript example need Node.js >= 20 with npm"
-        step "installing the Node.js SDK (sdk/nodejs, built into bin/) and the TypeScript example's packages (log: $LOGS/npm.log)"
-        started=$SECONDS
-        if ! (
-            set -e
-            npm_ci() { (cd "$1" && npm ci --no-audit --no-fund --loglevel=error); }
-            npm_ci "$NODE_SDK"
-            rm -rf "$NODE_SDK/bin"
-            (cd "$NODE_SDK" && node_modules/.bin/tsc && cp package.json README.md bin/)
-            npm_ci "$TS_EXAMPLE"
-        ) >"$LOGS/npm.log" 2>&1; then
-            tail -n 20 "$LOGS/npm.log" >&2
-            fail "installing the Node.js packages failed; see $LOGS/npm.log"
-        fi
-        echo "$node_stamp" >"$node_stamp_file"
-        took "Node.js packages (npm ci, tsc)" $((SECONDS - started))
-    fi
-fi
 
 # --- 5. state: file backend, PULUMI_HOME ----------------------------------------------------------------
 # (The demo stacks' passphrase is set by scripts/env.sh.)
