@@ -47,7 +47,8 @@ PROVIDER_MODULES = {
     "_checks": {"_properties"},
     "schema": {"_properties"},
     "_settings": set(),
-    "_base": {"_checks", "_properties", "_settings"},
+    "_engine_watch": set(),
+    "_base": {"_checks", "_engine_watch", "_properties", "_settings"},
     "_jobs": {"_base", "_checks", "_properties"},
     "template": {"_base", "_checks", "_properties"},
     "job": {"_base", "_checks", "_jobs", "_properties", "_settings"},
@@ -56,6 +57,7 @@ PROVIDER_MODULES = {
     "lookups": {"_base", "_checks", "_jobs", "template"},
     "native": {
         "_base",
+        "_engine_watch",
         "_native_values",
         "_properties",
         "_settings",

@@ -6,7 +6,7 @@ modules behind it are private (httpx style).
 
 from pulumi_ims_record.api import API_VERSION
 
-from ._client import DEFAULT_MAX_CONNECTIONS, OPERATION_DEADLINE, IceClient
+from ._client import DEFAULT_MAX_CONNECTIONS, OPERATION_DEADLINE, IceClient, stop_new_calls
 from ._credentials import (
     Credentials,
     CredentialsProvider,
@@ -23,6 +23,7 @@ from ._exceptions import (
     ApiError,
     AuthenticationError,
     AuthorizationError,
+    CallsStoppedError,
     ConfigurationError,
     ConnectError,
     CredentialsError,
@@ -64,6 +65,7 @@ __all__ = [
     "ApiError",
     "AuthenticationError",
     "AuthorizationError",
+    "CallsStoppedError",
     "ConfigurationError",
     "ConnectError",
     "CreateLiveRecordTemplateResponse",
@@ -105,4 +107,5 @@ __all__ = [
     "TransportError",
     "UpdateLiveRecordTemplateResponse",
     "regional_host",
+    "stop_new_calls",
 ]

@@ -27,6 +27,7 @@ from ._exceptions import (
     ApiError,
     AuthenticationError,
     AuthorizationError,
+    CallsStoppedError,
     ConfigurationError,
     ConnectError,
     DeadlineExceededError,
@@ -61,7 +62,7 @@ from ._models import (
 )
 from ._wire import Params, build_params, build_request, json_field, new_nonce, time_field
 
-__all__ = ["OPERATION_DEADLINE", "IceClient"]
+__all__ = ["OPERATION_DEADLINE", "IceClient", "stop_new_calls"]
 
 OPERATION_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "ice_operation_deadline", default=None
@@ -120,6 +121,45 @@ _GET_TEMPLATE = _Operation("GetLiveRecordTemplate", "GET", False, False)
 _UPDATE_TEMPLATE = _Operation("UpdateLiveRecordTemplate", "POST", True, True)
 _DELETE_TEMPLATE = _Operation("DeleteLiveRecordTemplate", "POST", False, True)
 _LIST_TEMPLATES = _Operation("ListLiveRecordTemplates", "GET", False, False)
+
+
+class _CallGate:
+    """Process-wide: whether requests may still be sent, and how many are on the wire. Once stopped, every
+    client of the process refuses to send (a retry included); what is in flight runs to its end."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._stopped: str | None = None
+        self._in_flight = 0
+
+    def enter(self, operation: str) -> None:
+        with self._changed:
+            if self._stopped is not None:
+                raise CallsStoppedError(
+                    f"{operation}: not sent, {self._stopped}", operation=operation, reason=self._stopped
+                )
+            self._in_flight += 1
+
+    def leave(self) -> None:
+        with self._changed:
+            self._in_flight -= 1
+            self._changed.notify_all()
+
+    def stop(self, reason: str, *, wait: float) -> int:
+        with self._changed:
+            self._stopped = reason
+            self._changed.wait_for(lambda: self._in_flight == 0, timeout=wait)
+            return self._in_flight
+
+
+_CALL_GATE = _CallGate()
+
+
+def stop_new_calls(reason: str, *, wait: float = 0.0) -> int:
+    """From now on no client of this process sends a request: each raises ``CallsStoppedError`` (``reason``
+    says why, e.g. "the Pulumi engine is gone"). Waits up to ``wait`` seconds for the requests on the wire to
+    end; returns how many still are."""
+    return _CALL_GATE.stop(reason, wait=wait)
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
@@ -597,7 +637,7 @@ class IceClient:
 
     def _final_error(self, operation: _Operation, error: IceError) -> IceError | None:
         """None when ``error`` may be retried; else the error to raise now."""
-        if isinstance(error, (ConfigurationError, OutcomeUnknownError)):
+        if isinstance(error, (ConfigurationError, OutcomeUnknownError, CallsStoppedError)):
             return error
         if operation.mutating:
             if _is_applied_for_sure_not(error):
@@ -661,10 +701,13 @@ class IceClient:
             content=wire.body or None,
             extensions=self._request_extensions if deadline is None else self._extensions_until(deadline),
         )
+        _CALL_GATE.enter(operation.action)
         try:
             response = self._send(request)
         except httpx.TransportError as exc:
             raise _transport_error(operation.action, self.endpoint.host, exc) from None
+        finally:
+            _CALL_GATE.leave()
         if not 200 <= response.status_code < 300:
             raise api_error_from_response(operation.action, response)
         try:

@@ -73,6 +73,16 @@ class CredentialsError(ConfigurationError):
         super().__init__(message, setting=setting)
 
 
+class CallsStoppedError(IceError):
+    """Raised instead of sending a request once this process stopped all new calls (``stop_new_calls``): for
+    a provider, its engine is gone, so nobody would record what the call did. ``reason`` says why."""
+
+    def __init__(self, message: str, *, operation: str, reason: str) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.reason = reason
+
+
 class DeadlineExceededError(IceError):
     """Raised when the deadline the caller set for its operation (``operation_deadline``) came before a
     usable answer: a call not started after it, retries stopped at it, or an attempt cut short by it.

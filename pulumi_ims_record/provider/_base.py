@@ -34,6 +34,7 @@ from pulumi_ims_record.ice import (
 )
 
 from ._checks import PROVIDER_KEY, contains_unknown, plain_number
+from ._engine_watch import watch_engine
 from ._properties import UNKNOWN_SENTINEL, InputsT, MissingInputError, decode, outputs
 from ._settings import PYTHON_DOOR, ChainThenConfigCredentials, ConfigWords, ProviderSettings
 
@@ -124,18 +125,18 @@ class _OneLineProviderErrors:
         return traceback.format_exc(*args, **kwargs)
 
 
-def one_line_errors_in_the_dynamic_host() -> None:
+def settle_in_the_dynamic_host() -> None:
     """In the dynamic-provider host process (``python -m pulumi.dynamic``, whose module is ``__main__``), have
-    its handlers report our errors without the stack; anywhere else, do nothing. Called when that host
-    unpickles a provider (``ProviderBase.__setstate__``), never on import."""
+    its handlers report our errors without the stack, and end the process when its engine is gone; anywhere
+    else, do nothing. Called when that host unpickles a provider (``ProviderBase.__setstate__``), never on
+    import."""
     host = sys.modules.get("__main__")
     spec = getattr(host, "__spec__", None)
-    if (
-        spec is not None
-        and spec.name == "pulumi.dynamic.__main__"
-        and getattr(host, "traceback", None) is traceback
-    ):
+    if spec is None or spec.name != "pulumi.dynamic.__main__":
+        return
+    if getattr(host, "traceback", None) is traceback:
         host.traceback = _OneLineProviderErrors()  # type: ignore[union-attr]
+    watch_engine()
 
 
 class Diagnostics(Protocol):
@@ -189,7 +190,7 @@ class ProviderBase(ResourceProvider):
     def __setstate__(self, state: dict[str, Any]) -> None:
         # Only the Python resources' provider is pickled, and only their host unpickles it.
         ProviderBase.__init__(self)
-        one_line_errors_in_the_dynamic_host()
+        settle_in_the_dynamic_host()
 
     def configure(self, req: ConfigureRequest) -> None:
         """The dynamic host's configure: the whole stack config."""

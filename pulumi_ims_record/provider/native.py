@@ -40,6 +40,7 @@ from pulumi_ims_record.api.fields import camel_case
 
 from . import _properties, schema
 from ._base import PROGRAM_DIFF, ProviderBase, ProviderError, bound_by_custom_timeout
+from ._engine_watch import watch_engine
 from ._native_values import (
     SHAPES,
     camel_path,
@@ -308,6 +309,7 @@ def serve(provider: ImsRecordProvider, args: list[str]) -> None:
         sys.stdout.buffer.flush()
         await grpc_server.wait_for_termination()
 
+    watch_engine()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
 
