@@ -50,7 +50,7 @@ PROVIDER_MODULES = {
     "_engine_watch": set(),
     "_base": {"_checks", "_engine_watch", "_properties", "_settings"},
     "_jobs": {"_base", "_checks", "_properties"},
-    "template": {"_base", "_checks", "_properties"},
+    "template": {"_base", "_checks", "_properties", "_settings"},
     "job": {"_base", "_checks", "_jobs", "_properties", "_settings"},
     "job_set": {"_base", "_checks", "_jobs", "_properties", "_settings"},
     "_native_values": {"_base", "_properties"},

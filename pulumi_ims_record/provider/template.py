@@ -7,7 +7,8 @@ template instead of creating one (``pulumi import`` does not work for dynamic re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -16,6 +17,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Up
 from pulumi_ims_record.api import rules
 from pulumi_ims_record.ice import (
     AuthorizationError,
+    IceClient,
     IceError,
     LiveRecordTemplate,
     NotFoundError,
@@ -26,13 +28,61 @@ from pulumi_ims_record.ice import (
 from ._base import ProviderBase, differs, parse_api_time, without_provider
 from ._checks import TEMPLATE_INPUTS, check_template, engine_failures, is_unknown, plain_number
 from ._properties import RecordFormatValue, TemplateInputs
+from ._settings import ProviderSettings
 
 # --- schema: snake_case property → ice.RecordFormat field (PascalCase API names live in ice/) ---
 
 UPDATABLE = ("name", "record_formats")
 RECENT_WINDOW = timedelta(minutes=10)
-"""After an ambiguous CreateLiveRecordTemplate, a template with the same name and formats created this
-recently is taken to be ours."""
+"""A template with the same name and formats created this recently is taken to be ours: after an ambiguous
+CreateLiveRecordTemplate, and, at create, one that existed before this provider process looked (left by an
+interrupted ``pulumi up``, whose state never got its id)."""
+RECENT_MINUTES = int(RECENT_WINDOW.total_seconds() // 60)
+LOOKING_FOR_LEFTOVER_TEMPLATES = (
+    f"before creating, listing the templates of the last {RECENT_MINUTES} minutes for one an interrupted "
+    "earlier run may have created (adopted instead of making a second one)"
+)
+
+
+def recent_templates(client: IceClient, *, keyword: str | None = None) -> Iterator[LiveRecordTemplate]:
+    """The custom templates created within ``RECENT_WINDOW``, newest first (raises ``IceError``)."""
+    horizon = datetime.now(timezone.utc) - RECENT_WINDOW
+    for template in client.iter_live_record_templates(keyword=keyword, type="custom", sort_by="desc"):
+        if parse_api_time(template.create_time) < horizon:
+            return
+        yield template
+
+
+class LeftoverTemplates:
+    """The recent templates a provider process may adopt (thread-safe): listed once, before its first create,
+    so none it makes itself is among them; each is adopted by at most one resource."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._templates: list[LiveRecordTemplate] | None = None
+        self._taken: set[str] = set()
+
+    def forget(self) -> None:
+        """Another service (new settings): what the old one said no longer holds."""
+        with self._lock:
+            self._templates = None
+            self._taken.clear()
+
+    def claim(
+        self, client: IceClient, fits: Callable[[LiveRecordTemplate], bool]
+    ) -> LiveRecordTemplate | None:
+        """The newest unclaimed leftover that ``fits``, now claimed (raises ``IceError`` if listing fails)."""
+        with self._lock:
+            if self._templates is None:
+                self._templates = list(recent_templates(client))
+            horizon = datetime.now(timezone.utc) - RECENT_WINDOW
+            for template in self._templates:
+                if template.template_id in self._taken or parse_api_time(template.create_time) < horizon:
+                    continue
+                if fits(template):
+                    self._taken.add(template.template_id)
+                    return template
+        return None
 
 
 def formats_to_api(formats: Sequence[RecordFormatValue]) -> list[RecordFormat]:
@@ -99,6 +149,14 @@ class LiveRecordTemplateProvider(ProviderBase):
 
     kind = "LiveRecordTemplate"
 
+    def _reset(self) -> None:
+        super()._reset()
+        self._leftovers = LeftoverTemplates()  # per provider process, never pickled
+
+    def use_settings(self, settings: ProviderSettings) -> None:
+        super().use_settings(settings)
+        self._leftovers.forget()  # another service: forget what the old one said
+
     # --- check ---
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -149,6 +207,19 @@ class LiveRecordTemplateProvider(ProviderBase):
             return CreateResult(template.template_id, self._outputs(template, inputs, adopted=True))
         client = self.client()
         try:
+            leftover = self._leftovers.claim(client, lambda found: not self._mismatches(inputs, found))
+        except IceError as exc:
+            self.fail(label, exc, during=LOOKING_FOR_LEFTOVER_TEMPLATES)
+        if leftover is not None:
+            self.warn(
+                f"{self.kind} {label}: adopting template {leftover.template_id}, created at "
+                f"{leftover.create_time} with the same name and formats and held by no other resource of "
+                "this deployment (probably by an earlier `pulumi up` that was interrupted before it saved "
+                "it), instead of creating a second one. If another stack made it, give this template a "
+                "name of its own"
+            )
+            return CreateResult(leftover.template_id, self._outputs(leftover, inputs, adopted=True))
+        try:
             template_id = client.create_live_record_template(
                 name=inputs["name"], record_formats=formats_to_api(inputs["record_formats"])
             ).template_id
@@ -170,14 +241,9 @@ class LiveRecordTemplateProvider(ProviderBase):
 
     def _find_recent(self, inputs: TemplateInputs, label: str) -> LiveRecordTemplate | None:
         """The newest custom template with these name and formats created within ``RECENT_WINDOW``."""
-        horizon = datetime.now(timezone.utc) - RECENT_WINDOW
         try:
-            for template in self.client().iter_live_record_templates(
-                keyword=inputs["name"], type="custom", sort_by="desc"
-            ):
-                if parse_api_time(template.create_time) < horizon:
-                    break
-                if template.name == inputs["name"] and not self._mismatches(inputs, template):
+            for template in recent_templates(self.client(), keyword=inputs["name"]):
+                if not self._mismatches(inputs, template):
                     return template
         except IceError as exc:
             self.fail(label, exc)

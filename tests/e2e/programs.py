@@ -106,3 +106,24 @@ for index in range(config.require_int("jobs")):
         template_id=template.id,
     )
 """
+
+
+def yaml_jobs_program(name: str, prefix: str, jobs: int) -> dict[str, object]:
+    """PROJECT_PROGRAM in Pulumi YAML on the native package: a template ``<prefix>-hls`` and ``jobs`` jobs."""
+    formats = [{"format": "m3u8", "ossObjectPrefix": HLS_PREFIX, "sliceOssObjectPrefix": SLICE_PREFIX}]
+    resources: dict[str, object] = {
+        "template": {
+            "type": "ims-record:index:LiveRecordTemplate",
+            "properties": {"name": f"{prefix}-hls", "recordFormats": formats},
+        }
+    }
+    for index in range(jobs):
+        resources[f"{prefix}-{index}"] = {
+            "type": "ims-record:index:LiveRecordJob",
+            "properties": {
+                "streamInput": {"url": f"rtmp://127.0.0.1:1/live/{prefix}-{index}"},
+                "recordOutput": {"bucket": BUCKET},
+                "templateId": "${template.id}",
+            },
+        }
+    return {"name": name, "runtime": "yaml", "resources": resources}

@@ -20,7 +20,7 @@ import yaml  # type: ignore[import-untyped]  # PyYAML, a dependency of pulumi
 from tests.conftest import wait_until
 
 from .conftest import Engine, descendants
-from .programs import PROJECT_PROGRAM
+from .programs import PROJECT_PROGRAM, yaml_jobs_program
 
 JOBS = 12
 SUBMIT = "SubmitLiveRecordJob"
@@ -33,29 +33,7 @@ GONE_WITHIN = 5.0
 def yaml_project(engine: Engine) -> Path:
     directory = engine.root / "yaml-engine-gone"
     directory.mkdir(parents=True)
-    formats = [
-        {
-            "format": "m3u8",
-            "ossObjectPrefix": "record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}",
-            "sliceOssObjectPrefix": "record/{JobId}/{UnixTimestamp}_{Sequence}",
-        }
-    ]
-    resources: dict[str, object] = {
-        "template": {
-            "type": "ims-record:index:LiveRecordTemplate",
-            "properties": {"name": "gone-hls", "recordFormats": formats},
-        }
-    }
-    for index in range(JOBS):
-        resources[f"gone-{index}"] = {
-            "type": "ims-record:index:LiveRecordJob",
-            "properties": {
-                "streamInput": {"url": f"rtmp://127.0.0.1:1/live/gone-{index}"},
-                "recordOutput": {"bucket": "e2e-recordings"},
-                "templateId": "${template.id}",
-            },
-        }
-    program = {"name": "yaml-engine-gone", "runtime": "yaml", "resources": resources}
+    program = yaml_jobs_program("yaml-engine-gone", "gone", JOBS)
     (directory / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
     engine.init_project_stack(directory, "dev")
     return directory

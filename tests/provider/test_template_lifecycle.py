@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_ims_record.ice import _client as ice_client
 from pulumi_ims_record.provider import LiveRecordTemplateProvider, ProviderError
 from tests.conftest import LocalIms
 
@@ -175,3 +176,56 @@ def test_api_errors_are_one_line_with_code_and_request_id(
     assert "\n" not in message
     assert "ims-local-secret" not in message
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+# --- a template left by an interrupted `pulumi up` (issue 34) ---
+
+
+def test_a_template_an_earlier_process_created_with_the_same_name_and_formats_is_adopted(
+    make_provider: Any, local_ims: LocalIms, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The killed run's provider created it; the next run's provider (another process) adopts it instead of
+    creating a second one under the same name."""
+    leftover_id, _ = create(make_provider(LiveRecordTemplateProvider))
+    local_ims.reset_stats()
+
+    template_id, outs = create(make_provider(LiveRecordTemplateProvider))
+
+    assert template_id == leftover_id and outs["adopted"] is True
+    assert "CreateLiveRecordTemplate" not in local_ims.stats()
+    warning = capsys.readouterr().err
+    assert f"warning: LiveRecordTemplate 'hls': adopting template {leftover_id}, created at " in warning
+    assert "give this template a name of its own" in warning
+
+
+def test_a_recent_template_with_other_formats_is_not_adopted(make_provider: Any) -> None:
+    leftover_id, _ = create(make_provider(LiveRecordTemplateProvider), record_formats=[dict(MP4)])
+    template_id, outs = create(make_provider(LiveRecordTemplateProvider))
+    assert template_id != leftover_id and outs["adopted"] is False
+
+
+def test_each_leftover_is_adopted_by_one_resource_and_a_run_never_adopts_its_own(
+    make_provider: Any, local_ims: LocalIms
+) -> None:
+    leftover_id, _ = create(make_provider(LiveRecordTemplateProvider))
+    provider = make_provider(LiveRecordTemplateProvider)
+    local_ims.reset_stats()
+
+    first, _ = create(provider)
+    second, second_outs = create(provider)  # a second resource of the same name and formats
+    third, _ = create(provider)
+
+    assert first == leftover_id
+    assert second_outs["adopted"] is False and len({first, second, third}) == 3
+    assert local_ims.stats().get("CreateLiveRecordTemplate") == 2
+    assert local_ims.stats().get("ListLiveRecordTemplates") == 1  # listed once per process
+
+
+def test_a_failed_listing_of_leftovers_says_why_it_was_made(
+    make_provider: Any, local_ims: LocalIms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ice_client, "BACKOFF_BASE_SECONDS", 0.01)
+    local_ims.set_faults({"error_rate": {"ListLiveRecordTemplates": 1.0}, "error_kind": "5xx"})
+    with pytest.raises(ProviderError, match="before creating, listing the templates of the last 10 minutes"):
+        create(make_provider(LiveRecordTemplateProvider))
+    assert "CreateLiveRecordTemplate" not in local_ims.stats()

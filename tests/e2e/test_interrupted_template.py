@@ -1,0 +1,81 @@
+"""`pulumi up` SIGKILLed right after CreateLiveRecordTemplate answered (issue 34): the state holds a pending
+create and not the template's id. The next `up` adopts the template the killed run made instead of making a
+second one under the same name, and after the documented recovery the service has one template, the stack
+holds it, and nothing is pending."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from pathlib import Path
+
+import pytest
+import yaml  # type: ignore[import-untyped]  # PyYAML, a dependency of pulumi
+
+from .conftest import Engine, descendants
+from .programs import PROJECT_PROGRAM, yaml_jobs_program
+
+CREATE = "CreateLiveRecordTemplate"
+JOBS = 2
+ATTEMPTS = 4  # a run whose state already got the id before the kill shows nothing: try another stack
+
+
+def project(engine: Engine, door: str) -> Path:
+    if door == "python":
+        return engine.project("ims-kill-template", PROJECT_PROGRAM)
+    directory = engine.root / "yaml-kill-template"
+    directory.mkdir(parents=True)
+    program = yaml_jobs_program("yaml-kill-template", "unused", JOBS)
+    (directory / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+    return directory
+
+
+def killed_right_after_create(engine: Engine, directory: Path, stack: str) -> None:
+    creates_before = engine.ims.stats().get(CREATE, 0)
+    up = engine.spawn(
+        ["up", "--yes", "--skip-preview", "--stack", stack], cwd=directory, log=engine.root / "up.log"
+    )
+    try:
+        engine.ims.wait_for_calls(CREATE, creates_before + 1, timeout=120)
+    finally:
+        processes = descendants(up.pid)
+        os.killpg(up.pid, signal.SIGKILL)
+        for pid in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        up.wait(timeout=30)
+
+
+@pytest.mark.parametrize("door", ["python", "yaml"])
+def test_a_template_created_just_before_the_kill_is_adopted_by_the_next_up(engine: Engine, door: str) -> None:
+    directory = project(engine, door)
+    for attempt in range(ATTEMPTS):
+        stack, prefix = f"t{attempt}", f"killtpl{attempt}"
+        config = {"prefix": prefix, "jobs": str(JOBS)} if door == "python" else {}
+        engine.init_project_stack(directory, stack, config)
+        if door == "yaml":  # the YAML program has no config: its names are per stack here
+            program = yaml_jobs_program("yaml-kill-template", prefix, JOBS)
+            (directory / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+        killed_right_after_create(engine, directory, stack)
+        pending = engine.export(directory, stack)["deployment"].get("pending_operations") or []
+        if any(operation["resource"]["type"].endswith("LiveRecordTemplate") for operation in pending):
+            break
+    else:
+        pytest.fail(f"in {ATTEMPTS} runs the state always got the template before the kill")
+
+    engine.cli(["cancel", "--yes", "--stack", stack], cwd=directory)
+    up = engine.cli(["up", "--yes", "--skip-preview", "--stack", stack], cwd=directory)
+    engine.cli(["refresh", "--clear-pending-creates", "--yes", "--stack", stack], cwd=directory)
+
+    assert "adopting template" in up.stdout + up.stderr, up.stdout[-3000:]
+    with engine.client() as client:
+        templates = [
+            item for item in client.iter_live_record_templates(type="custom") if item.name == f"{prefix}-hls"
+        ]
+    assert len(templates) == 1, templates
+    deployment = engine.export(directory, stack)["deployment"]
+    assert not deployment.get("pending_operations")
+    held = [r["id"] for r in deployment["resources"] if r["type"].endswith("LiveRecordTemplate")]
+    assert held == [templates[0].template_id]
+    engine.cli(["preview", "--expect-no-changes", "--stack", stack], cwd=directory)
