@@ -8,8 +8,6 @@ the provider adopts the job submitted by the killed run instead of submitting a 
 
 from __future__ import annotations
 
-import contextlib
-import os
 import random
 import signal
 import time
@@ -17,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from .conftest import Engine, descendants
+from .conftest import Engine, kill_with_plugins
 from .programs import PROJECT_PROGRAM
 
 POINTS = 10  # runs that really died by SIGKILL, over all shards
@@ -66,14 +64,7 @@ def test_up_killed_after_submit_leaves_exactly_one_job_per_resource_after_the_ne
             # The randomised part of the kill point: how far the engine got after the submit landed.
             time.sleep(point.delay)
         finally:
-            # The CLI starts its plugins (language host, dynamic provider) in process groups of their own:
-            # kill the whole tree, or each killed run leaves idle plugin processes behind.
-            plugins = descendants(up.pid)
-            os.killpg(up.pid, signal.SIGKILL)
-            for pid in plugins:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            up.wait(timeout=30)
+            kill_with_plugins(up)
         if up.returncode == -signal.SIGKILL:
             killed.append(point)
 
