@@ -55,6 +55,8 @@ YAML_VERSION="$(sed -n 's#^require github.com/pulumi/pulumi-yaml v\([0-9.]*\)$#\
 
 step() { printf '==> %s\n' "$*" >&2; }
 fail() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
+# One stamp for the contents of the files named on stdin, one per line.
+files_hash() { LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1; }
 
 mkdir -p "$STATE" "$LOGS"
 # Two bootstraps at once (say `./run demo` in one terminal and `./run test` in another) would race on pip and go.
@@ -101,7 +103,7 @@ fi
 # The SDK generator is part of the CLI's module (its generators are the CLI's own version); the stamp is the hash
 # of what it is built from.
 sdk_generator="$TOOLS_BIN/ims-record-sdkgen"
-sdk_generator_stamp="$(cat "$CLI_MODULE_DIR/go.mod" "$CLI_MODULE_DIR/go.sum" "$CLI_MODULE_DIR"/sdkgen/*.go | sha256sum | cut -d' ' -f1)"
+sdk_generator_stamp="$(printf '%s\n' "$CLI_MODULE_DIR/go.mod" "$CLI_MODULE_DIR/go.sum" "$CLI_MODULE_DIR"/sdkgen/*.go | files_hash)"
 build_sdk_generator=false
 if $want_sdks && [[ "$(cat "$sdk_generator.version" 2>/dev/null)" != "$sdk_generator_stamp" || ! -x "$sdk_generator" ]]; then
     build_sdk_generator=true
@@ -111,7 +113,7 @@ fi
 GO_EXAMPLE="$ROOT/examples/go-quickstart"
 go_example_stamp_file="$STATE/go-example.stamp"
 go_example_stamp="$(find "$GO_EXAMPLE" "$ROOT/sdk/go" -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) -print \
-    | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)"
+    | files_hash)"
 warm_go_example=false
 if $want_sdks && [[ "$(cat "$go_example_stamp_file" 2>/dev/null)" != "$go_example_stamp" ]]; then
     warm_go_example=true
@@ -216,7 +218,7 @@ node_stamp_file="$STATE/node-packages.stamp"
 node_pid=""
 if $want_sdks; then
     node_stamp="$(cd "$ROOT" && find sdk/nodejs examples/ts-quickstart \( -name node_modules -o -name bin -o -name 'Pulumi.*.yaml' \) -prune \
-        -o -type f -print | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)"
+        -o -type f -print | files_hash)"
     if [[ "$(cat "$node_stamp_file" 2>/dev/null)" != "$node_stamp" || ! -d "$TS_EXAMPLE/node_modules" ]]; then
         command -v npm >/dev/null || fail "npm is missing: the Node.js SDK and the TypeScript example need Node.js >= 20 with npm"
         step "installing the Node.js SDK (sdk/nodejs, built into bin/) and the TypeScript example's packages, in the background (log: $LOGS/npm.log)"

@@ -34,6 +34,10 @@ NOT_GENERATED = ("node_modules", "bin", "package-lock.json", "__pycache__", "*.e
 (patterns) in its path: what installing or building an SDK leaves, and the lock file ``npm`` writes."""
 
 
+sys.path.insert(0, str(Path(__file__).parent))  # its sibling api_docs, also when loaded from its file
+import api_docs  # noqa: E402
+
+
 def schema_text() -> str:
     from pulumi_ims_record.provider.schema import schema_text as render
 
@@ -51,9 +55,6 @@ def generated(schema: str, into: Path) -> Path:
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"sdk: the generator failed: {result.stderr.strip()}")
-    sys.path.insert(0, str(Path(__file__).parent))
-    import api_docs
-
     (into / "docs" / "api").mkdir(parents=True)
     for name, text in api_docs.render(json.loads(schema)).items():
         (into / "docs" / "api" / name).write_text(text)

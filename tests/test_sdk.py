@@ -18,12 +18,18 @@ from tests.conftest import REPO_ROOT
 SCRIPT = REPO_ROOT / "scripts" / "sdk.py"
 
 
-@pytest.fixture(scope="module")
-def sdk_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("sdk_script", SCRIPT)
+def load_script(name: str) -> ModuleType:
+    """A module of scripts/ (not a package), loaded from its file."""
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def sdk_script() -> ModuleType:
+    module = load_script("sdk")
     if not module.GENERATOR.is_file():
         pytest.fail(f"{module.GENERATOR} is missing: ./run bootstrap builds it")
     return module
@@ -140,11 +146,7 @@ def test_a_go_program_that_gives_the_sdk_a_wrong_type_does_not_build(tmp_path: P
 
 @pytest.fixture(scope="module")
 def api_docs() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("api_docs", REPO_ROOT / "scripts" / "api_docs.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("api_docs")
 
 
 def test_the_api_docs_name_each_property_and_function_as_the_generated_sdks_do(api_docs: ModuleType) -> None:

@@ -300,6 +300,23 @@ def descendants(root: int) -> list[int]:
     return found
 
 
+def command_line(pid: int) -> str:
+    """The process's command line, arguments separated by spaces ("" once it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def kill_with_plugins(cli: subprocess.Popen[bytes]) -> None:
     """SIGKILL a CLI started by ``Engine.spawn`` and every process below it, as a lost machine would: the CLI
     starts its plugins (language host, providers) in process groups of their own, so its group alone is not

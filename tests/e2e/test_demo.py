@@ -27,7 +27,7 @@ import pytest
 from tests.conftest import REPO_ROOT
 from tests.local.conftest_recording import recording_tools_missing
 
-from .conftest import VENV, descendants
+from .conftest import VENV, alive, command_line, descendants
 
 pytestmark = [
     pytest.mark.recording,
@@ -154,22 +154,13 @@ def read_until(demo: subprocess.Popen[bytes], wanted: str, timeout: float = 240)
 def stream_folder(demo_pid: int) -> Path:
     """The test stream's temporary folder (nginx runs with ``-p <folder>/``)."""
     for pid in descendants(demo_pid):
-        with contextlib.suppress(OSError):
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            found = re.search(r"-p (\S*ims-teststream-[^/\s]+)", command)
-            if found:
-                return Path(found.group(1))
+        found = re.search(r"-p (\S*ims-teststream-[^/\s]+)", command_line(pid))
+        if found:
+            return Path(found.group(1))
     raise AssertionError("no test stream below the demo")
 
 
 def assert_nothing_left(sandbox: Sandbox, pids: list[int], folder: Path) -> None:
-    def alive(pid: int) -> bool:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return False
-        return state != "Z"
-
     deadline = time.monotonic() + 30
     while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -19,7 +19,7 @@ import yaml  # type: ignore[import-untyped]  # PyYAML, a dependency of pulumi
 
 from tests.conftest import wait_until
 
-from .conftest import Engine, descendants
+from .conftest import Engine, alive, command_line, descendants
 from .programs import PROJECT_PROGRAM, yaml_jobs_program
 
 JOBS = 12
@@ -37,21 +37,6 @@ def yaml_project(engine: Engine) -> Path:
     (directory / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
     engine.init_project_stack(directory, "dev")
     return directory
-
-
-def command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 @pytest.mark.parametrize("door", ["python", "yaml"])
