@@ -249,6 +249,16 @@ class LocalImsProcess:
     def reset_stats(self) -> None:
         self._admin.post("/stats/reset").raise_for_status()
 
+    def wait_for_calls(self, count: int, timeout: float) -> int | None:
+        """Block until ``count`` calls (of any action) were answered, at most ``timeout`` s; the number
+        answered then, or None if fewer were."""
+        response = self._admin.get("/wait", params={"count": count, "timeout": timeout}, timeout=timeout + 10)
+        if response.status_code == 408:
+            return None
+        response.raise_for_status()
+        calls: int = response.json()["calls"]
+        return calls
+
     def set_faults(self, faults: Mapping[str, Any]) -> None:
         self._admin.put("/faults", json=dict(faults)).raise_for_status()
 

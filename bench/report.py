@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import Spread
+from bench.sweep import COUNTS
 
 MS = 1e3
 
@@ -15,7 +16,7 @@ def _met(ok: bool) -> str:
 
 
 def goals(summaries: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(goal, measured, met?) for every goal of issue 6 whose benchmark ran."""
+    """(goal, measured, met?) for every goal of issues 6, 22 and 34 whose benchmark ran."""
     rows: list[tuple[str, str, str]] = []
     client = summaries.get("client")
     if client:
@@ -104,7 +105,91 @@ def goals(summaries: dict[str, Any]) -> list[tuple[str, str, str]]:
                     _met(over_floor.median <= 1.5),
                 )
             )
+    if "sweep" in summaries:
+        rows.append(_sweep_goal(summaries["sweep"]))
     return rows
+
+
+def _sweep_goal(sweep: dict[str, Any]) -> tuple[str, str, str]:
+    doors = sweep["doors"]
+    left = {door: sum(figures[count] for count in COUNTS) for door, figures in doors.items()}
+    return (
+        "issue 34: after a kill anywhere in `pulumi up` and the documented recovery, nothing is left behind, "
+        "at ≥ 100 points per front door",
+        "; ".join(
+            f"{door}: {figures['points']} points, {left[door]} left behind" for door, figures in doors.items()
+        ),
+        _met(all(figures["points"] >= 100 and left[door] == 0 for door, figures in doors.items())),
+    )
+
+
+def _sweep_section(sweep: dict[str, Any]) -> list[str]:
+    settings, doors = sweep["settings"], sweep["doors"]
+    lines = [
+        "## 7. Kill sweep",
+        "",
+        f"`pulumi up` of a template and {settings['jobs']} jobs, the whole process tree (CLI, language host, "
+        "providers) SIGKILLed at a seeded point; then `pulumi cancel`, `pulumi up`, `pulumi refresh "
+        '--clear-pending-creates` (docs/resources.md, "When `pulumi up` was interrupted") against the same '
+        f"local IMS. The Python door's points are split between {settings['jobs']} `LiveRecordJob` resources "
+        f"and a `LiveRecordJobSet` of {settings['jobs']} entries; the YAML door's are {settings['jobs']} "
+        "`LiveRecordJob` resources of the native package. A point kills at a time since the CLI started or "
+        "once a number of API calls were answered (fractions of an uninterrupted `up`, below), spread over "
+        "the whole run: before the first call, while the template is created, while the jobs are submitted, "
+        "between a submit and the state write. Each point has its own local IMS and stack. The backend is a "
+        "file backend with `?metadata=skip`, as the docs advise (without it, a kill can leave the empty "
+        "`.json.attrs` that docs/engine.md says how to remove).",
+        "",
+        f"Seed {settings['seed']}, {settings['workers']} points side by side, "
+        f"{sweep['elapsed'] / 60:.0f} min for the points run last (the sweep resumes: see bench/sweep.py).",
+        "",
+        "| uninterrupted `up` | seconds | API calls |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {kind} | {c['seconds']:.1f} | {c['calls']} |" for kind, c in sweep["calibrations"].items()]
+    labels = {
+        "duplicates": "duplicate jobs",
+        "missing": "jobs missing from the stack",
+        "leaked_templates": "templates no stack holds",
+        "refused": "commands that refused the stack",
+        "pending": "pending operations left",
+        "orphans": "our processes alive 5 s after the kill",
+        "unnamed_adoptions": "adoptions the second `up` did not report with the next step",
+    }
+    lines += ["", "| | " + " | ".join(doors) + " |", "|---|" + "---|" * len(doors)]
+    rows = [
+        ("killed runs (points)", "points"),
+        ("… by time / by API calls", None),
+        ("… with calls already answered", "killed_with_calls"),
+        ("runs that ended before their kill point (checked too)", "ended_first"),
+        ("resources adopted by the second `up`", "adopted"),
+        ("pending operations the second `up` kept (the refresh drops them)", "pending_after_up"),
+    ]
+    for label, key in rows:
+        if key is None:
+            cells = [
+                f"{d['by_trigger'].get('time', 0)} / {d['by_trigger'].get('calls', 0)}"
+                for d in doors.values()
+            ]
+        else:
+            cells = [str(d[key]) for d in doors.values()]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for count in COUNTS:
+        lines.append(f"| **{labels[count]}** | " + " | ".join(str(d[count]) for d in doors.values()) + " |")
+    lines.append("")
+    if sweep["failed"]:
+        lines += ["Points that failed (replay each with its command):", ""]
+        lines += [
+            f"- `{f['label']}`: `{f['replay']}` — {'; '.join(f['problems'])[:400]}" for f in sweep["failed"]
+        ]
+    else:
+        lines.append("No point failed in this sweep.")
+    history = sweep.get("fixed") or []
+    if history:
+        lines += ["", "Points that failed before a fix (the same seeds pass now):", ""]
+        lines += [f"- `{item['label']}`: {item['what']} (fixed in {item['fix']})" for item in history]
+    lines.append("")
+    return lines
 
 
 def _widest_native(tier: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +228,7 @@ def render(summaries: dict[str, Any], machine: dict[str, str], meta: dict[str, A
         "|---|---|",
     ]
     lines += [f"| {key} | {value} |" for key, value in machine.items()]
-    lines += ["", "## Goals of issues 6 and 22", "", "| goal | measured (medians) | |", "|---|---|---|"]
+    lines += ["", "## Goals of issues 6, 22 and 34", "", "| goal | measured (medians) | |", "|---|---|---|"]
     lines += [f"| {goal} | {figure} | {verdict} |" for goal, figure, verdict in goals(summaries)]
     lines.append("")
     if "client" in summaries:
@@ -156,6 +241,8 @@ def render(summaries: dict[str, Any], machine: dict[str, str], meta: dict[str, A
         lines += _capacity_section(summaries["capacity"])
     if "parallel" in summaries:
         lines += _parallel_section(summaries["parallel"])
+    if "sweep" in summaries:
+        lines += _sweep_section(summaries["sweep"])
     lines += _findings_section(summaries)
     text = "\n".join(lines) + "\n"
     (out / "REPORT.md").write_text(text)

@@ -2,12 +2,17 @@
 
 Writes ``bench/results/REPORT.md``, one PNG per benchmark and ``raw.json`` (every measurement) to ``--out``.
 ``--quick`` is a smoke run (small counts, few short runs): it exercises every benchmark, its figures are not
-worth quoting. ``--only client,coldstart,engine,capacity,parallel`` runs a subset.
+worth quoting. ``--only client,coldstart,engine,capacity,parallel`` (the default) runs a subset.
+
+``--only sweep`` is issue 34's kill sweep (``bench/sweep.py``; 100 killed runs per front door, about
+an hour and a half on 2 cores): resumable (a second run with the same ``--sweep-seed`` goes on where the first
+stopped), bounded by ``--sweep-minutes``; ``--sweep-replay kind:seed`` runs one failed point again.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import signal
 import sys
@@ -18,10 +23,11 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make ``bench`` and ``pulumi_ims_record`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import capacity, client_vs_sdk, coldstart, engine, parallel, report
+from bench import capacity, client_vs_sdk, coldstart, engine, parallel, report, sweep
 from bench._common import REPO_ROOT, Spread, machine_facts, temp_dir
 
-BENCHMARKS = ("client", "coldstart", "engine", "capacity", "parallel")
+BENCHMARKS = ("client", "coldstart", "engine", "capacity", "parallel", "sweep")
+DEFAULT = BENCHMARKS[:-1]  # the kill sweep (an hour and more) runs when asked for: --only sweep
 
 
 def _json_default(value: Any) -> Any:
@@ -36,6 +42,7 @@ SUMMARIZERS = {
     "engine": engine.summarize,
     "capacity": capacity.summarize,
     "parallel": parallel.summarize,
+    "sweep": sweep.summarize,
 }
 
 
@@ -70,19 +77,61 @@ def _carry_over(
     return carried
 
 
+def sweep_settings(args: argparse.Namespace) -> sweep.Settings:
+    return sweep.Settings(
+        seed=args.sweep_seed,
+        points_per_door=args.sweep_points or (2 if args.quick else 100),
+        jobs=args.sweep_jobs or (4 if args.quick else 30),
+        workers=args.sweep_workers,
+        minutes=args.sweep_minutes,
+    )
+
+
+def replay(args: argparse.Namespace) -> int:
+    """``--sweep-replay``: the named points again, each printed; exit 1 if any fails."""
+    points = sweep.replay_points(args.sweep_replay)
+    with temp_dir("ims-sweep-replay-") as work:
+        raw = sweep.run(
+            sweep_settings(args),
+            work,
+            functools.partial(print, flush=True),
+            work / "points.jsonl",
+            only=points,
+        )
+    failed = sweep.summarize(raw)["failed"]
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: seconds to a minute or two")
-    parser.add_argument(
-        "--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {BENCHMARKS}"
-    )
+    parser.add_argument("--only", default=",".join(DEFAULT), help=f"comma-separated subset of {BENCHMARKS}")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results", help="report directory")
     parser.add_argument(
         "--render-only", action="store_true", help="rebuild REPORT.md and the plots from --out/raw.json"
     )
+    parser.add_argument("--sweep-seed", type=int, default=sweep.Settings.seed, help="the kill sweep's seed")
+    parser.add_argument(
+        "--sweep-points", type=int, help="killed runs per front door (default 100; 2 with --quick)"
+    )
+    parser.add_argument(
+        "--sweep-jobs", type=int, help="jobs in each stack of the sweep (default 30; 4 with --quick)"
+    )
+    parser.add_argument("--sweep-workers", type=int, default=2, help="sweep points run side by side")
+    parser.add_argument(
+        "--sweep-minutes", type=float, default=120.0, help="no sweep point starts after this (resume later)"
+    )
+    parser.add_argument(
+        "--sweep-replay",
+        action="append",
+        metavar="KIND:SEED",
+        help="run this point of the sweep again (as a failed point prints it); the report is not touched",
+    )
     args = parser.parse_args(argv)
+    if args.sweep_replay:
+        return replay(args)
     if args.render_only:
         return render_only(args.out)
     selected = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -161,12 +210,16 @@ def main(argv: list[str] | None = None) -> int:
             )
             raws["parallel"] = parallel.run(parallel_settings, work / "parallel", log)
             summaries["parallel"] = parallel.summarize(raws["parallel"])
+        if "sweep" in selected:
+            log("issue 34: the kill sweep")
+            raws["sweep"] = sweep.run(sweep_settings(args), work / "sweep", log, args.out / sweep.POINTS_FILE)
+            summaries["sweep"] = sweep.summarize(raws["sweep"])
     elapsed = time.perf_counter() - started
     carried = _carry_over(args.out, selected, raws, summaries)
     command = (
         "./run bench"
         + (" --quick" if args.quick else "")
-        + ("" if selected == list(BENCHMARKS) else f" --only {args.only}")
+        + ("" if selected == list(DEFAULT) else f" --only {args.only}")
     )
     meta = {"command": command, "elapsed": elapsed, "quick": args.quick, "carried": carried}
     (args.out / "raw.json").write_text(

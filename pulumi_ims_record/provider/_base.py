@@ -84,6 +84,14 @@ KEEPS_RECORDING = (
 )
 """Said wherever a job leaves the stack: at preview (a replace) and when it is dropped."""
 
+AFTER_AN_INTERRUPTED_UP = (
+    "If that `up` was interrupted, run `pulumi refresh --clear-pending-creates --yes` after this one: it "
+    "drops the pending create the interrupted run left in the stack for this resource"
+)
+"""The next step, said with every adoption of what an earlier ``up`` made but did not save: the engine keeps
+that run's pending create until a refresh clears it (docs/resources.md, "When `pulumi up` was
+interrupted")."""
+
 
 DELETE_BATCH = 30
 """Record ids per DeleteLiveRecordFiles call."""

@@ -44,6 +44,7 @@ from pulumi_ims_record.ice import (
 )
 
 from ._base import (
+    AFTER_AN_INTERRUPTED_UP,
     KEEPS_RECORDING,
     ProviderBase,
     differs,
@@ -185,7 +186,8 @@ class LiveRecordJobProvider(ProviderBase):
             self.warn(
                 f"{self.kind} {label}: adopting job {recent.job_id}, submitted at {recent.create_time} with "
                 "the same name, stream, output and template (probably by an earlier `pulumi up` that did "
-                "not save it), instead of submitting a second recording of the same stream"
+                "not save it), instead of submitting a second recording of the same stream. "
+                + AFTER_AN_INTERRUPTED_UP
             )
             return recent, ORIGIN_ADOPTED_RECENT
         try:

@@ -35,7 +35,14 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Up
 from pulumi_ims_record.ice import IceClient, IceError, LiveRecordJob, NotFoundError, OutcomeUnknownError
 
 from . import _jobs
-from ._base import KEEPS_RECORDING, ProviderBase, differs, parse_api_time, without_provider
+from ._base import (
+    AFTER_AN_INTERRUPTED_UP,
+    KEEPS_RECORDING,
+    ProviderBase,
+    differs,
+    parse_api_time,
+    without_provider,
+)
 from ._checks import (
     DEFAULT_CONCURRENCY,
     ENTRY_FIELDS,
@@ -223,6 +230,7 @@ class LiveRecordJobSetProvider(ProviderBase):
                 "minutes with the same name, stream, output and template (probably by an earlier `pulumi up` "
                 "that did not save them) instead of submitting second recordings of the same streams: "
                 + ", ".join(f"{o.key}={o.job_id}" for o in recent)
+                + f". {AFTER_AN_INTERRUPTED_UP}"
             )
         ambiguous = [o for o in outcomes if o.origin == _jobs.ORIGIN_ADOPTED_AFTER_AMBIGUOUS]
         if ambiguous:

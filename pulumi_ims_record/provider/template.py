@@ -25,7 +25,7 @@ from pulumi_ims_record.ice import (
     RecordFormat,
 )
 
-from ._base import ProviderBase, differs, parse_api_time, without_provider
+from ._base import AFTER_AN_INTERRUPTED_UP, ProviderBase, differs, parse_api_time, without_provider
 from ._checks import TEMPLATE_INPUTS, check_template, engine_failures, is_unknown, plain_number
 from ._properties import RecordFormatValue, TemplateInputs
 from ._settings import ProviderSettings
@@ -216,7 +216,7 @@ class LiveRecordTemplateProvider(ProviderBase):
                 f"{leftover.create_time} with the same name and formats and held by no other resource of "
                 "this deployment (probably by an earlier `pulumi up` that was interrupted before it saved "
                 "it), instead of creating a second one. If another stack made it, give this template a "
-                "name of its own"
+                f"name of its own. {AFTER_AN_INTERRUPTED_UP}"
             )
             return CreateResult(leftover.template_id, self._outputs(leftover, inputs, adopted=True))
         try:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from bench.sweep import BUCKET, HLS_PREFIX, SLICE_PREFIX
 from pulumi_ims_record import (
     LiveRecordJob,
     LiveRecordTemplate,
@@ -14,10 +15,6 @@ from pulumi_ims_record import (
     RecordOutputArgs,
     StreamInputArgs,
 )
-
-BUCKET = "e2e-recordings"
-HLS_PREFIX = "record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}"
-SLICE_PREFIX = "record/{JobId}/{UnixTimestamp}_{Sequence}"
 
 
 @dataclass(frozen=True)
@@ -74,56 +71,3 @@ def stream_urls(prefix: str, count: int) -> dict[str, str]:
 
     The streams point at port 1, where nothing listens: the jobs' recorders are refused at once."""
     return {f"{prefix}-{index}": f"rtmp://127.0.0.1:1/live/{prefix}-{index}" for index in range(count)}
-
-
-# The program the CLI runs from a project directory (interrupted-update test): the job count and a name
-# prefix come from the stack config.
-PROJECT_PROGRAM = """
-import pulumi
-
-from pulumi_ims_record import (
-    LiveRecordJob, LiveRecordTemplate, RecordFormatArgs, RecordOutputArgs, StreamInputArgs,
-)
-
-config = pulumi.Config()
-prefix = config.require("prefix")
-template = LiveRecordTemplate(
-    "template",
-    name=f"{prefix}-hls",
-    record_formats=[
-        RecordFormatArgs(
-            format="m3u8",
-            oss_object_prefix="record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}",
-            slice_oss_object_prefix="record/{JobId}/{UnixTimestamp}_{Sequence}",
-        )
-    ],
-)
-for index in range(config.require_int("jobs")):
-    LiveRecordJob(
-        f"{prefix}-{index}",
-        stream_input=StreamInputArgs(url=f"rtmp://127.0.0.1:1/live/{prefix}-{index}"),
-        record_output=RecordOutputArgs(bucket="e2e-recordings"),
-        template_id=template.id,
-    )
-"""
-
-
-def yaml_jobs_program(name: str, prefix: str, jobs: int) -> dict[str, object]:
-    """PROJECT_PROGRAM in Pulumi YAML on the native package: a template ``<prefix>-hls`` and ``jobs`` jobs."""
-    formats = [{"format": "m3u8", "ossObjectPrefix": HLS_PREFIX, "sliceOssObjectPrefix": SLICE_PREFIX}]
-    resources: dict[str, object] = {
-        "template": {
-            "type": "ims-record:index:LiveRecordTemplate",
-            "properties": {"name": f"{prefix}-hls", "recordFormats": formats},
-        }
-    }
-    for index in range(jobs):
-        resources[f"{prefix}-{index}"] = {
-            "type": "ims-record:index:LiveRecordJob",
-            "properties": {
-                "streamInput": {"url": f"rtmp://127.0.0.1:1/live/{prefix}-{index}"},
-                "recordOutput": {"bucket": BUCKET},
-                "templateId": "${template.id}",
-            },
-        }
-    return {"name": name, "runtime": "yaml", "resources": resources}

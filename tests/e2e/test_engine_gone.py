@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML, a dependency of pulumi
 
+from bench.sweep import PYTHON_JOBS_PROGRAM, yaml_jobs_program
 from tests.conftest import wait_until
 
 from .conftest import Engine, alive, command_line, descendants
-from .programs import PROJECT_PROGRAM, yaml_jobs_program
 
 JOBS = 12
 SUBMIT = "SubmitLiveRecordJob"
@@ -44,7 +44,7 @@ def test_our_processes_exit_within_seconds_of_the_engines_death_and_send_nothing
     engine: Engine, door: str
 ) -> None:
     if door == "python":
-        project = engine.project("ims-engine-gone", PROJECT_PROGRAM)
+        project = engine.project("ims-engine-gone", PYTHON_JOBS_PROGRAM)
         engine.init_project_stack(project, "dev", {"prefix": "gone", "jobs": str(JOBS)})
     else:
         project = yaml_project(engine)

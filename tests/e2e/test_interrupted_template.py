@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML, a dependency of pulumi
 
+from bench.sweep import PYTHON_JOBS_PROGRAM, yaml_jobs_program
+
 from .conftest import Engine, kill_with_plugins
-from .programs import PROJECT_PROGRAM, yaml_jobs_program
 
 CREATE = "CreateLiveRecordTemplate"
 JOBS = 2
@@ -23,7 +24,7 @@ ATTEMPTS = 3  # a run whose state got the id before the kill shows nothing: then
 
 def project(engine: Engine, door: str) -> Path:
     if door == "python":
-        return engine.project("ims-kill-template", PROJECT_PROGRAM)
+        return engine.project("ims-kill-template", PYTHON_JOBS_PROGRAM)
     directory = engine.root / "yaml-kill-template"
     directory.mkdir(parents=True)
     program = yaml_jobs_program("yaml-kill-template", "unused", JOBS)
