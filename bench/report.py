@@ -112,7 +112,9 @@ def goals(summaries: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def _sweep_goal(sweep: dict[str, Any]) -> tuple[str, str, str]:
     doors = sweep["doors"]
-    left = {door: sum(figures[count] for count in COUNTS) for door, figures in doors.items()}
+    left = {
+        door: sum(figures[count] for count in COUNTS) + figures["errors"] for door, figures in doors.items()
+    }
     return (
         "issue 34: after a kill anywhere in `pulumi up` and the documented recovery, nothing is left behind, "
         "at ≥ 100 points per front door",
@@ -155,6 +157,7 @@ def _sweep_section(sweep: dict[str, Any]) -> list[str]:
         "pending": "pending operations left",
         "orphans": "our processes alive 5 s after the kill",
         "unnamed_adoptions": "adoptions the second `up` did not report with the next step",
+        "errors": "points the sweep's own code failed on",
     }
     lines += ["", "| | " + " | ".join(doors) + " |", "|---|" + "---|" * len(doors)]
     rows = [
@@ -174,7 +177,7 @@ def _sweep_section(sweep: dict[str, Any]) -> list[str]:
         else:
             cells = [str(d[key]) for d in doors.values()]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    for count in COUNTS:
+    for count in (*COUNTS, "errors"):
         lines.append(f"| **{labels[count]}** | " + " | ".join(str(d[count]) for d in doors.values()) + " |")
     lines.append("")
     if sweep["failed"]:

@@ -210,10 +210,14 @@ class Outcome:
     adopted: int = 0  # resources the second up adopted (what the killed run left on the service unsaved)
     pending_after_up: int = 0  # the killed run's pending operations the second up kept (refresh drops them)
     seconds: float = 0.0
+    error: str | None = None  # the sweep's own code failed on this point
 
     @property
     def failed(self) -> bool:
-        return any(self.counts.values())
+        return bool(self.error) or any(self.counts.values())
+
+    def reasons(self) -> list[str]:
+        return self.problems + ([f"the sweep failed on this point: {self.error}"] if self.error else [])
 
     def to_json(self, settings: Settings) -> dict[str, Any]:
         return {**asdict(self), "sweep_seed": settings.seed, "jobs": settings.jobs}
@@ -225,6 +229,10 @@ class Outcome:
 
 
 # --- one point ----------------------------------------------------------------------------------------------
+
+
+class RefusedError(RuntimeError):
+    """A ``pulumi`` command that had to succeed failed."""
 
 
 @dataclass
@@ -247,7 +255,7 @@ class PointRun:
         return {
             **os.environ,
             "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-            # What docs/engine.md advises for a file backend: no ".attrs" sidecar that a kill can leave empty.
+            # As docs/resources.md advises for a file backend: no ".attrs" sidecar a kill can leave empty.
             "PULUMI_BACKEND_URL": backend.as_uri() + "?metadata=skip",
             "PULUMI_HOME": str(self.root.parent / "pulumi-home"),
             "PULUMI_CONFIG_PASSPHRASE": "sweep",
@@ -300,7 +308,7 @@ class PointRun:
             stdin=subprocess.DEVNULL,
         )
         if check and result.returncode != 0:
-            raise RuntimeError(f"pulumi {' '.join(args)}: exit {result.returncode}\n{_tail(result)}")
+            raise RefusedError(f"pulumi {' '.join(args)} exited with {result.returncode}:\n{_tail(result)}")
         return result
 
     def spawn_up(self, marker: str) -> subprocess.Popen[bytes]:
@@ -416,14 +424,24 @@ def run_point(point: Point, jobs: int, calibration: Calibration, root: Path) -> 
             outcome.problems.append(
                 f"the up that was not killed failed:\n{(root / 'killed-up.log').read_text()[-2000:]}"
             )
-        second_up = _recovery_step(run, ["up", "--yes", "--skip-preview", "--stack", STACK], outcome)
-        outcome.pending_after_up = len(run.state().get("pending_operations") or [])
-        _recovery_step(run, ["refresh", "--yes", "--clear-pending-creates", "--stack", STACK], outcome)
-        count_what_is_left(run, outcome, second_up.stdout + second_up.stderr if second_up else "")
+        try:
+            _recover_and_count(run, outcome)
+        except RefusedError as exc:
+            outcome.counts["refused"] += 1
+            outcome.problems.append(str(exc))
+        except Exception as exc:  # the sweep's own failure: a failed point with its replay, not a lost sweep
+            outcome.error = f"{type(exc).__name__}: {exc}"
     outcome.seconds = round(time.monotonic() - started_point, 2)
     if not outcome.failed:
         shutil.rmtree(root, ignore_errors=True)
     return outcome
+
+
+def _recover_and_count(run: PointRun, outcome: Outcome) -> None:
+    second_up = _recovery_step(run, ["up", "--yes", "--skip-preview", "--stack", STACK], outcome)
+    outcome.pending_after_up = len(run.state().get("pending_operations") or [])
+    _recovery_step(run, ["refresh", "--yes", "--clear-pending-creates", "--stack", STACK], outcome)
+    count_what_is_left(run, outcome, second_up.stdout + second_up.stderr if second_up else "")
 
 
 def _wait_for_kill_point(
@@ -580,7 +598,7 @@ def run(
             if not only:
                 with points_file.open("a") as saved:
                     saved.write(json.dumps(outcome.to_json(settings)) + "\n")
-        verdict = "ok" if not outcome.failed else "FAILED: " + "; ".join(outcome.problems)[:2000]
+        verdict = "ok" if not outcome.failed else "FAILED: " + "; ".join(outcome.reasons())[:2000]
         state = (
             f"killed at {outcome.at_seconds:.2f} s, {outcome.calls_at_kill} calls"
             if outcome.killed
@@ -672,9 +690,10 @@ def summarize(raw: Mapping[str, Any]) -> dict[str, Any]:
             "pending_after_up": sum(o.pending_after_up for o in killed),
             "killed_with_calls": sum(1 for o in killed if o.calls_at_kill),
             **{count: sum(o.counts[count] for o in mine) for count in COUNTS},
+            "errors": sum(1 for o in mine if o.error),
         }
     failed = [
-        {"label": o.point.label, "replay": o.point.replay_command(jobs), "problems": o.problems}
+        {"label": o.point.label, "replay": o.point.replay_command(jobs), "problems": o.reasons()}
         for o in outcomes
         if o.failed
     ]
