@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import Spread
-from bench.sweep import COUNTS
+from bench.sweep import COUNTS, TRIGGERS
 
 MS = 1e3
 
@@ -135,20 +135,25 @@ def _sweep_section(sweep: dict[str, Any]) -> list[str]:
         '--clear-pending-creates` (docs/resources.md, "When `pulumi up` was interrupted") against the same '
         f"local IMS. The Python door's points are split between {settings['jobs']} `LiveRecordJob` resources "
         f"and a `LiveRecordJobSet` of {settings['jobs']} entries; the YAML door's are {settings['jobs']} "
-        "`LiveRecordJob` resources of the native package. A point kills at a time since the CLI started or "
-        "once a number of API calls were answered (fractions of an uninterrupted `up`, below), spread over "
-        "the whole run: before the first call, while the template is created, while the jobs are submitted, "
-        "between a submit and the state write. Each point has its own local IMS and stack. The backend is a "
-        "file backend with `?metadata=skip`, as the docs advise (without it, a kill can leave the empty "
-        "`.json.attrs` that docs/engine.md says how to remove).",
+        "`LiveRecordJob` resources of the native package. A point kills at a time since the CLI started "
+        "(a fraction of the time to the first API call), at a time since the first call was answered (a "
+        "fraction of the rest of the run), or once a number of API calls were answered (a fraction of them, "
+        "then up to 0.2 s more): fractions of an uninterrupted `up` (below). So the kills fall over the "
+        "whole run: while the engine and plugins start, while the template is created, while the jobs are "
+        "submitted, between a submit and the state write. Each point has its own local IMS and stack. The "
+        "backend is a file backend with `?metadata=skip`, as the docs advise (without it, a kill can leave "
+        "the empty `.json.attrs` that docs/resources.md says how to remove).",
         "",
         f"Seed {settings['seed']}, {settings['workers']} points side by side, "
         f"{sweep['elapsed'] / 60:.0f} min for the points run last (the sweep resumes: see bench/sweep.py).",
         "",
-        "| uninterrupted `up` | seconds | API calls |",
-        "|---|---|---|",
+        "| uninterrupted `up` | seconds | to the first API call | API calls |",
+        "|---|---|---|---|",
     ]
-    lines += [f"| {kind} | {c['seconds']:.1f} | {c['calls']} |" for kind, c in sweep["calibrations"].items()]
+    lines += [
+        f"| {kind} | {c['seconds']:.1f} | {c['first_call_seconds']:.1f} | {c['calls']} |"
+        for kind, c in sweep["calibrations"].items()
+    ]
     labels = {
         "duplicates": "duplicate jobs",
         "missing": "jobs missing from the stack",
@@ -162,18 +167,17 @@ def _sweep_section(sweep: dict[str, Any]) -> list[str]:
     lines += ["", "| | " + " | ".join(doors) + " |", "|---|" + "---|" * len(doors)]
     rows = [
         ("killed runs (points)", "points"),
-        ("… by time / by API calls", None),
-        ("… with calls already answered", "killed_with_calls"),
+        ("… by time from the start / from the first API call / by API calls", None),
+        ("… before the first API call / among the calls / after the last call", "landed"),
         ("runs that ended before their kill point (checked too)", "ended_first"),
         ("resources adopted by the second `up`", "adopted"),
         ("pending operations the second `up` kept (the refresh drops them)", "pending_after_up"),
     ]
     for label, key in rows:
         if key is None:
-            cells = [
-                f"{d['by_trigger'].get('time', 0)} / {d['by_trigger'].get('calls', 0)}"
-                for d in doors.values()
-            ]
+            cells = [" / ".join(str(d["by_trigger"].get(t, 0)) for t in TRIGGERS) for d in doors.values()]
+        elif key == "landed":
+            cells = [" / ".join(str(n) for n in d["landed"].values()) for d in doors.values()]
         else:
             cells = [str(d[key]) for d in doors.values()]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")

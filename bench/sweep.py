@@ -3,9 +3,9 @@ providers), at seeded points over the whole run; then the documented recovery an
 
 Three stacks of a template and ``jobs`` jobs (30 by default): ``jobs`` (LiveRecordJob resources) and
 ``jobset`` (one LiveRecordJobSet) through the Python dynamic resources, ``yaml`` (LiveRecordJob resources of
-the native package, from Pulumi YAML). A point kills either at a time since the CLI started (a fraction of an
-uninterrupted ``up``'s duration, measured per stack at the start of the sweep) or once the local IMS has
-answered a number of calls (the same fraction of an uninterrupted ``up``'s calls), then after a short delay.
+the native package, from Pulumi YAML). A point kills at a time since the CLI started, at a time since the
+first API call was answered, or once the local IMS has answered a number of calls (``Point``): fractions of an
+uninterrupted ``up`` of the same stack, measured at the start of the sweep (``Calibration``).
 Each point has its own local IMS, backend and stack, so everything on the service belongs to it.
 
 Per point, after the kill: 5 s, then the killed run's processes still alive are counted (found by a marker
@@ -157,10 +157,15 @@ class Settings:
     minutes: float = 120.0  # no point starts after this
 
 
+TRIGGERS = {"start": 1, "time": 3, "calls": 3}  # how a point kills, and how often (weights)
+
+
 @dataclass(frozen=True)
 class Point:
-    """Where one run is killed: ``trigger`` "time" at ``fraction`` of an uninterrupted up's duration, or
-    "calls" once ``fraction`` of its API calls were answered and ``delay`` seconds more."""
+    """Where one run is killed, by ``trigger``: "start", at ``fraction`` of the time an uninterrupted ``up``
+    takes to its first API call (engine, language host and plugins starting, the program running); "time",
+    that first call answered, at ``fraction`` of the time from there to its end; "calls", once ``fraction`` of
+    its API calls were answered, and ``delay`` seconds more."""
 
     kind: str
     seed: int
@@ -171,7 +176,7 @@ class Point:
     @classmethod
     def draw(cls, kind: str, seed: int) -> Point:
         rng = random.Random(f"{kind}:{seed}")
-        trigger = rng.choice(("time", "calls"))
+        trigger = rng.choices(list(TRIGGERS), weights=list(TRIGGERS.values()))[0]
         fraction = round(rng.uniform(0.02, 0.98), 3)
         delay = round(rng.uniform(0.0, 0.2), 3) if trigger == "calls" else 0.0
         return cls(kind=kind, seed=seed, trigger=trigger, fraction=fraction, delay=delay)
@@ -196,6 +201,7 @@ class Calibration:
     """An uninterrupted ``up`` of one kind of stack: what the points' fractions are fractions of."""
 
     seconds: float
+    first_call_seconds: float  # from the CLI's start to the first API call answered
     calls: int
 
 
@@ -379,16 +385,31 @@ def marked_processes(marker: str) -> list[str]:
 
 
 def calibrate(kind: str, jobs: int, root: Path) -> Calibration:
-    """One uninterrupted ``up`` of the kind's stack: its duration and API calls."""
+    """One uninterrupted ``up`` of the kind's stack: its duration, its first API call, its API calls."""
     with LocalImsProcess.start(root / "ims") as ims:
         run = PointRun(kind, jobs, root, ims)
         run.write_project()
+        up = run.spawn_up(marker="")
         started = time.monotonic()
-        result = run.cli(["up", "--yes", "--skip-preview", "--stack", STACK])
+        first_call = _first_call(up, ims)
+        up.wait(timeout=300)
         seconds = time.monotonic() - started
-        if result.returncode != 0:
-            raise RuntimeError(f"the uninterrupted up of the {kind} stack failed:\n{_tail(result, 30)}")
-        return Calibration(seconds=round(seconds, 2), calls=int(ims.stats_snapshot()["total"]))
+        if up.returncode != 0 or first_call is None:
+            output = (root / "killed-up.log").read_text()[-3000:]
+            raise RuntimeError(f"the uninterrupted up of the {kind} stack failed:\n{output}")
+        return Calibration(
+            seconds=round(seconds, 2),
+            first_call_seconds=round(first_call - started, 2),
+            calls=int(ims.stats_snapshot()["total"]),
+        )
+
+
+def _first_call(up: subprocess.Popen[bytes], ims: LocalImsProcess) -> float | None:
+    """When (``time.monotonic()``) the first API call of ``up`` was seen answered; None if it ended first."""
+    while up.poll() is None:
+        if ims.wait_for_calls(1, timeout=0.2) is not None:
+            return time.monotonic()
+    return time.monotonic() if ims.stats_snapshot()["total"] else None
 
 
 def run_point(point: Point, jobs: int, calibration: Calibration, root: Path) -> Outcome:
@@ -447,8 +468,12 @@ def _recover_and_count(run: PointRun, outcome: Outcome) -> None:
 def _wait_for_kill_point(
     point: Point, calibration: Calibration, up: subprocess.Popen[bytes], ims: LocalImsProcess, started: float
 ) -> None:
-    if point.trigger == "time":
-        deadline = started + point.fraction * calibration.seconds
+    if point.trigger in ("start", "time"):
+        if point.trigger == "start":
+            deadline = started + point.fraction * calibration.first_call_seconds
+        else:
+            first_call = _first_call(up, ims) or time.monotonic()
+            deadline = first_call + point.fraction * (calibration.seconds - calibration.first_call_seconds)
         while up.poll() is None and time.monotonic() < deadline:
             time.sleep(min(0.01, max(0.0, deadline - time.monotonic())))
         return
@@ -579,10 +604,10 @@ def run(
     calibrations: dict[str, Calibration] = {}
     kinds = sorted({point.kind for point in only}, key=KINDS.index) if only else list(KINDS)
     for kind in kinds:
-        calibrations[kind] = calibrate(kind, settings.jobs, work / f"calibrate-{kind}")
+        calibration = calibrations[kind] = calibrate(kind, settings.jobs, work / f"calibrate-{kind}")
         log(
-            f"sweep: an uninterrupted up of the {kind} stack: {calibrations[kind].seconds:.1f} s, "
-            f"{calibrations[kind].calls} API calls"
+            f"sweep: an uninterrupted up of the {kind} stack: {calibration.seconds:.1f} s, the first call "
+            f"answered after {calibration.first_call_seconds:.1f} s, {calibration.calls} calls"
         )
     done = [] if only else load_outcomes(points_file, settings)
     if done:
@@ -673,6 +698,16 @@ def replay_points(labels: Iterable[str]) -> list[Point]:
     return points
 
 
+def _landed(killed: list[Outcome], calibrations: Mapping[str, Any]) -> dict[str, int]:
+    """Where the kills came, by the API calls answered then against an uninterrupted ``up``'s."""
+    landed = dict.fromkeys(("before the first call", "among the calls", "after the last call"), 0)
+    for outcome in killed:
+        calls = calibrations.get(outcome.point.kind, {}).get("calls", 0)
+        where = 0 if outcome.calls_at_kill == 0 else 1 if outcome.calls_at_kill < calls else 2
+        landed[list(landed)[where]] += 1
+    return landed
+
+
 def summarize(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Per front door: killed runs and the sum of each count; the failed points with their replay commands."""
     outcomes = [Outcome.from_json(data) for data in raw["outcomes"]]
@@ -688,7 +723,7 @@ def summarize(raw: Mapping[str, Any]) -> dict[str, Any]:
             "kinds": dict(Counter(o.point.kind for o in killed)),
             "adopted": sum(o.adopted for o in killed),
             "pending_after_up": sum(o.pending_after_up for o in killed),
-            "killed_with_calls": sum(1 for o in killed if o.calls_at_kill),
+            "landed": _landed(killed, raw["calibrations"]),
             **{count: sum(o.counts[count] for o in mine) for count in COUNTS},
             "errors": sum(1 for o in mine if o.error),
         }

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML, a dependency of pulumi
 
-from bench.sweep import PYTHON_JOBS_PROGRAM, yaml_jobs_program
+from bench.sweep import NEXT_STEP, PYTHON_JOBS_PROGRAM, yaml_jobs_program
 
 from .conftest import Engine, kill_with_plugins
 
@@ -66,7 +66,8 @@ def test_a_template_created_just_before_the_kill_is_adopted_by_the_next_up(engin
     up = engine.cli(["up", "--yes", "--skip-preview", "--stack", stack], cwd=directory)
     engine.cli(["refresh", "--clear-pending-creates", "--yes", "--stack", stack], cwd=directory)
 
-    assert "adopting template" in up.stdout + up.stderr, up.stdout[-3000:]
+    output = up.stdout + up.stderr
+    assert "adopting template" in output and NEXT_STEP in output, output[-3000:]
     with engine.client() as client:
         templates = [
             item for item in client.iter_live_record_templates(type="custom") if item.name == f"{prefix}-hls"

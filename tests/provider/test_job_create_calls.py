@@ -15,6 +15,7 @@ import pytest
 from pulumi_ims_record.ice import _client as ice_client
 from pulumi_ims_record.provider import LiveRecordJobProvider, ProviderError
 from pulumi_ims_record.provider import _jobs as jobs_module
+from pulumi_ims_record.provider._base import AFTER_AN_INTERRUPTED_UP
 from tests.conftest import LocalIms
 
 from .conftest import checked, job_inputs
@@ -94,7 +95,10 @@ def test_read_replaces_a_stored_create_time_that_is_really_different(
 
 
 def test_a_leftover_of_an_earlier_process_is_adopted_but_a_job_appearing_after_the_listing_is_not(
-    make_provider: Callable[..., Any], template_id: str, local_ims: LocalIms
+    make_provider: Callable[..., Any],
+    template_id: str,
+    local_ims: LocalIms,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     earlier_run: LiveRecordJobProvider = make_provider(LiveRecordJobProvider)
     leftover_id, _ = create(earlier_run, template_id, name="leftover", stream_input=stream("leftover"))
@@ -102,6 +106,9 @@ def test_a_leftover_of_an_earlier_process_is_adopted_but_a_job_appearing_after_t
     this_run: LiveRecordJobProvider = make_provider(LiveRecordJobProvider)
     adopted_id, adopted = create(this_run, template_id, name="leftover", stream_input=stream("leftover"))
     assert adopted_id == leftover_id and adopted["origin"] == "adopted_recent"
+    warning = capsys.readouterr().err  # names the job and says what to do next
+    assert f"'leftover': adopting job {leftover_id}, submitted at" in warning
+    assert AFTER_AN_INTERRUPTED_UP in warning
 
     # Submitted elsewhere after this process listed: not a leftover of an earlier run of this stack.
     late_id, _ = create(earlier_run, template_id, name="late", stream_input=stream("late"))

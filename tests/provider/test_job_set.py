@@ -13,6 +13,7 @@ import pytest
 
 from pulumi_ims_record.ice import Credentials, IceClient, RecordOutput, StreamInput
 from pulumi_ims_record.provider import ProviderError, ProviderSettings
+from pulumi_ims_record.provider._base import AFTER_AN_INTERRUPTED_UP
 from pulumi_ims_record.provider._properties import UNKNOWN_SENTINEL
 from pulumi_ims_record.provider.job_set import LiveRecordJobSetProvider
 from tests.conftest import LocalIms
@@ -259,7 +260,8 @@ def test_create_after_a_crash_adopts_the_jobs_already_submitted(
     for key, job_id in earlier.items():
         assert outs["job_ids"][key] == job_id and outs["jobs"][key]["origin"] == "adopted_recent"
     assert outs["jobs"]["b"]["origin"] == "submitted"
-    assert "adopted 2 job(s)" in capsys.readouterr().err
+    warning = capsys.readouterr().err
+    assert "adopted 2 job(s)" in warning and AFTER_AN_INTERRUPTED_UP in warning
 
 
 def test_an_ambiguous_submit_that_was_applied_is_adopted_not_repeated(

@@ -8,6 +8,7 @@ import pytest
 
 from pulumi_ims_record.ice import _client as ice_client
 from pulumi_ims_record.provider import LiveRecordTemplateProvider, ProviderError
+from pulumi_ims_record.provider._base import AFTER_AN_INTERRUPTED_UP
 from tests.conftest import LocalIms
 
 from .conftest import HLS_FORMAT, checked
@@ -195,7 +196,7 @@ def test_a_template_an_earlier_process_created_with_the_same_name_and_formats_is
     assert "CreateLiveRecordTemplate" not in local_ims.stats()
     warning = capsys.readouterr().err
     assert f"warning: LiveRecordTemplate 'hls': adopting template {leftover_id}, created at " in warning
-    assert "give this template a name of its own" in warning
+    assert "give this template a name of its own" in warning and AFTER_AN_INTERRUPTED_UP in warning
 
 
 def test_a_recent_template_with_other_formats_is_not_adopted(make_provider: Any) -> None:
