@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import Spread
-from bench.sweep import COUNTS, TRIGGERS
+from bench.sweep import COUNTS, KILLS, TRIGGERS
 
 MS = 1e3
 
@@ -130,12 +130,14 @@ def _sweep_section(sweep: dict[str, Any]) -> list[str]:
     lines = [
         "## 7. Kill sweep",
         "",
-        f"`pulumi up` of a template and {settings['jobs']} jobs, the whole process tree (CLI, language host, "
-        "providers) SIGKILLed at a seeded point; then `pulumi cancel`, `pulumi up`, `pulumi refresh "
-        '--clear-pending-creates` (docs/resources.md, "When `pulumi up` was interrupted") against the same '
-        f"local IMS. The Python door's points are split between {settings['jobs']} `LiveRecordJob` resources "
-        f"and a `LiveRecordJobSet` of {settings['jobs']} entries; the YAML door's are {settings['jobs']} "
-        "`LiveRecordJob` resources of the native package. A point kills at a time since the CLI started "
+        f"`pulumi up` of a template and {settings['jobs']} jobs SIGKILLed at a seeded point — three points "
+        "in four the whole process tree (CLI, language host, providers), one in four the CLI alone, whose "
+        "plugins run in process groups of their own and must notice it; then `pulumi cancel`, `pulumi up`, "
+        '`pulumi refresh --clear-pending-creates` (docs/resources.md, "When `pulumi up` was interrupted") '
+        "against the same local IMS. The Python door's points are split between "
+        f"{settings['jobs']} `LiveRecordJob` resources and a `LiveRecordJobSet` of {settings['jobs']} "
+        f"entries; the YAML door's are {settings['jobs']} `LiveRecordJob` resources of the native package. "
+        "A point kills at a time since the CLI started "
         "(a fraction of the time to the first API call), at a time since the first call was answered (a "
         "fraction of the rest of the run), or once a number of API calls were answered (a fraction of them, "
         "then up to 0.2 s more): fractions of an uninterrupted `up` (below). So the kills fall over the "
@@ -167,15 +169,17 @@ def _sweep_section(sweep: dict[str, Any]) -> list[str]:
     lines += ["", "| | " + " | ".join(doors) + " |", "|---|" + "---|" * len(doors)]
     rows = [
         ("killed runs (points)", "points"),
-        ("… by time from the start / from the first API call / by API calls", None),
+        ("… the whole process tree / the CLI alone (its plugins left to notice)", "by_kill"),
+        ("… by time from the start / from the first API call / by API calls", "by_trigger"),
         ("… before the first API call / among the calls / after the last call", "landed"),
         ("runs that ended before their kill point (checked too)", "ended_first"),
         ("resources adopted by the second `up`", "adopted"),
         ("pending operations the second `up` kept (the refresh drops them)", "pending_after_up"),
     ]
     for label, key in rows:
-        if key is None:
-            cells = [" / ".join(str(d["by_trigger"].get(t, 0)) for t in TRIGGERS) for d in doors.values()]
+        if key in ("by_kill", "by_trigger"):
+            names = KILLS if key == "by_kill" else TRIGGERS
+            cells = [" / ".join(str(d[key].get(name, 0)) for name in names) for d in doors.values()]
         elif key == "landed":
             cells = [" / ".join(str(n) for n in d["landed"].values()) for d in doors.values()]
         else:

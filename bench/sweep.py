@@ -1,5 +1,6 @@
-"""The kill sweep of issue 34: ``pulumi up`` SIGKILLed, the whole process tree (CLI, language host,
-providers), at seeded points over the whole run; then the documented recovery and what is left, counted.
+"""The kill sweep of issue 34: ``pulumi up`` SIGKILLed at seeded points over the whole run, mostly the whole
+process tree (CLI, language host, providers), at times the CLI alone; then the documented recovery and what
+is left, counted.
 
 Three stacks of a template and ``jobs`` jobs (30 by default): ``jobs`` (LiveRecordJob resources) and
 ``jobset`` (one LiveRecordJobSet) through the Python dynamic resources, ``yaml`` (LiveRecordJob resources of
@@ -8,12 +9,13 @@ first API call was answered, or once the local IMS has answered a number of call
 uninterrupted ``up`` of the same stack, measured at the start of the sweep (``Calibration``).
 Each point has its own local IMS, backend and stack, so everything on the service belongs to it.
 
-Per point, after the kill: 5 s, then the killed run's processes still alive are counted (found by a marker
-in their environment: a plugin started while the tree was being killed escapes the kill, and must exit on
-its own). Then the recovery docs/resources.md gives: ``pulumi cancel``, ``pulumi up``, ``pulumi refresh
---clear-pending-creates``. Counted: duplicate jobs (same name, stream, output and template), declared jobs
-not in the stack, templates on the service the stack does not hold, commands that refused the stack, pending
-operations left, and adopted resources that the second ``up``'s output does not name with the next step.
+Per point, after the kill: 5 s, then the killed run's processes of ours still alive are counted (found by a
+marker in their environment): after the CLI alone was killed, its plugins must notice and exit; after the
+whole tree, a plugin started while it was being killed escapes the kill and must too. Then the recovery
+docs/resources.md gives: ``pulumi cancel``, ``pulumi up``, ``pulumi refresh --clear-pending-creates``.
+Counted: duplicate jobs (same name, stream, output and template), declared jobs not in the stack, templates
+on the service the stack does not hold, commands that refused the stack, pending operations left, and
+adopted resources that the second ``up``'s output does not name with the next step.
 
 Seeded (``--sweep-seed``): each point draws from its own seed; a failed point prints the command that replays
 it. Bounded (``--sweep-minutes``: no point starts after that) and resumable: every finished point is a line
@@ -58,6 +60,7 @@ KINDS = ("jobs", "jobset", "yaml")
 DOORS = {"jobs": "Python", "jobset": "Python", "yaml": "YAML"}
 COUNTS = ("duplicates", "missing", "leaked_templates", "refused", "pending", "orphans", "unnamed_adoptions")
 ORPHAN_WAIT = 5.0  # seconds after the kill before the killed run's processes are counted
+PULUMIS_OWN = ("pulumi-language-yaml",)  # not ours: Pulumi's YAML host notices a dead engine after 5 minutes
 BUCKET = "e2e-recordings"
 HLS_PREFIX = "record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}"
 SLICE_PREFIX = "record/{JobId}/{UnixTimestamp}_{Sequence}"
@@ -157,21 +160,26 @@ class Settings:
     minutes: float = 120.0  # no point starts after this
 
 
-TRIGGERS = {"start": 1, "time": 3, "calls": 3}  # how a point kills, and how often (weights)
+TRIGGERS = {"start": 1, "time": 3, "calls": 3}  # when a point kills, and how often (weights)
+KILLS = {
+    "tree": 3,
+    "cli": 1,
+}  # what it kills: the whole process tree, or the CLI alone (plugins left running)
 
 
 @dataclass(frozen=True)
 class Point:
-    """Where one run is killed, by ``trigger``: "start", at ``fraction`` of the time an uninterrupted ``up``
-    takes to its first API call (engine, language host and plugins starting, the program running); "time",
-    that first call answered, at ``fraction`` of the time from there to its end; "calls", once ``fraction`` of
-    its API calls were answered, and ``delay`` seconds more."""
+    """Where one run is killed (``kill``: which processes), by ``trigger``: "start", at ``fraction`` of the
+    time an uninterrupted ``up`` takes to its first API call (engine, language host and plugins starting, the
+    program running); "time", that first call answered, at ``fraction`` of the time from there to its end;
+    "calls", once ``fraction`` of its API calls were answered, and ``delay`` seconds more."""
 
     kind: str
     seed: int
     trigger: str
     fraction: float
     delay: float
+    kill: str  # "tree": the CLI and every process below it; "cli": the CLI's process group only
 
     @classmethod
     def draw(cls, kind: str, seed: int) -> Point:
@@ -179,7 +187,8 @@ class Point:
         trigger = rng.choices(list(TRIGGERS), weights=list(TRIGGERS.values()))[0]
         fraction = round(rng.uniform(0.02, 0.98), 3)
         delay = round(rng.uniform(0.0, 0.2), 3) if trigger == "calls" else 0.0
-        return cls(kind=kind, seed=seed, trigger=trigger, fraction=fraction, delay=delay)
+        kill = rng.choices(list(KILLS), weights=list(KILLS.values()))[0]
+        return cls(kind=kind, seed=seed, trigger=trigger, fraction=fraction, delay=delay, kill=kill)
 
     @property
     def label(self) -> str:
@@ -362,23 +371,31 @@ def kill_tree(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
-def marked_processes(marker: str) -> list[str]:
-    """Command lines of the live (not zombie) processes with ``IMS_SWEEP_MARKER=marker`` in their
-    environment."""
-    needle = f"IMS_SWEEP_MARKER={marker}".encode() + b"\0"
-    found = []
+def kill_cli(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the CLI's process group only, as ``kill -9`` of ``pulumi`` or a runner that kills the group
+    would: its plugins, in groups of their own, are left to notice it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+
+def marked_processes(marker: str) -> dict[int, str]:
+    """The live (not zombie) processes with ``IMS_SWEEP_MARKER=marker`` in their environment: pid → command
+    line."""
+    needle = f"\0IMS_SWEEP_MARKER={marker}\0".encode()
+    found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/environ", "rb") as environ:
-                if needle not in environ.read() + b"\0":
+                if needle not in b"\0" + environ.read() + b"\0":
                     continue
             with open(f"/proc/{entry}/stat") as stat:
                 if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
                     continue
             with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                found.append(cmdline.read().replace(b"\0", b" ").decode(errors="replace").strip())
+                found[int(entry)] = cmdline.read().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             continue
     return found
@@ -429,16 +446,22 @@ def run_point(point: Point, jobs: int, calibration: Calibration, root: Path) -> 
                 outcome.killed = True
                 outcome.at_seconds = round(time.monotonic() - started, 3)
                 outcome.calls_at_kill = int(ims.stats_snapshot()["total"])
-                kill_tree(up)
+                kill_tree(up) if point.kill == "tree" else kill_cli(up)
             else:
                 up.wait()
         if outcome.killed:
             time.sleep(ORPHAN_WAIT)
             survivors = marked_processes(marker)
-            outcome.counts["orphans"] = len(survivors)
+            ours = {
+                pid: line for pid, line in survivors.items() if not any(own in line for own in PULUMIS_OWN)
+            }
+            outcome.counts["orphans"] = len(ours)
             outcome.problems += [
-                f"alive {ORPHAN_WAIT:g} s after the kill: {line[:200]}" for line in survivors
+                f"alive {ORPHAN_WAIT:g} s after the kill: {line[:200]}" for line in ours.values()
             ]
+            for pid in survivors:  # what is left must not outlive the point (Pulumi's YAML host waits 5 min)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             _recovery_step(run, ["cancel", "--yes", "--stack", STACK], outcome)
         elif up.returncode != 0:
             outcome.counts["refused"] += 1
@@ -629,7 +652,7 @@ def run(
             if outcome.killed
             else ("ended before its kill point")
         )
-        log(f"sweep: {point.label} ({point.trigger} {point.fraction}) {state}: {verdict}")
+        log(f"sweep: {point.label} ({point.kill}, {point.trigger} {point.fraction}) {state}: {verdict}")
         if outcome.failed:
             log(f"sweep: replay with: {point.replay_command(settings.jobs)}")
         return outcome
@@ -720,6 +743,7 @@ def summarize(raw: Mapping[str, Any]) -> dict[str, Any]:
             "points": len(killed),
             "ended_first": len(mine) - len(killed),
             "by_trigger": dict(Counter(o.point.trigger for o in killed)),
+            "by_kill": dict(Counter(o.point.kill for o in killed)),
             "kinds": dict(Counter(o.point.kind for o in killed)),
             "adopted": sum(o.adopted for o in killed),
             "pending_after_up": sum(o.pending_after_up for o in killed),

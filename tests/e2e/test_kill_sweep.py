@@ -1,5 +1,5 @@
-"""The kill sweep's quick variant (issue 34): ``pulumi up`` of each of the sweep's three stacks SIGKILLed, the
-whole process tree, at seeded points; after the documented recovery nothing may be left behind.
+"""The kill sweep's quick variant (issue 34): ``pulumi up`` of each of the sweep's three stacks SIGKILLed (the
+whole process tree, or the CLI alone) at seeded points; after the documented recovery nothing may be left.
 
 Same points, stacks and counts as ``./run bench --only sweep`` (``bench/sweep.py``), fewer of them: 4 killed
 runs per stack kind, one shard per kind so the three run side by side. A failed point names its replay
@@ -88,11 +88,11 @@ def test_the_sweep_counts_each_kind_of_debris(tmp_path: Path, pulumi_command: au
         marker = "debris-test"
         survivor = subprocess.Popen(["sleep", "60"], env={**os.environ, "IMS_SWEEP_MARKER": marker})
         try:
-            assert sweep.marked_processes(marker) == ["sleep 60"]
+            assert sweep.marked_processes(marker) == {survivor.pid: "sleep 60"}
         finally:
             survivor.kill()
             survivor.wait()
-        assert sweep.marked_processes(marker) == []
+        assert sweep.marked_processes(marker) == {}
 
         debris = sweep.Outcome(point=sweep.Point.draw("jobs", 1), killed=True)
         sweep.count_what_is_left(run, debris, "")
