@@ -66,8 +66,36 @@ HLS_PREFIX = "record/{JobId}/{Sequence}_{EscapedStartTime}_{EscapedEndTime}"
 SLICE_PREFIX = "record/{JobId}/{UnixTimestamp}_{Sequence}"
 POINTS_FILE = "sweep-points.jsonl"
 NEXT_STEP = "pulumi refresh --clear-pending-creates"  # what every adoption message must tell
-# Points that failed before a fix, for the report: label, what was left, the commit that fixed it.
-FIXED: list[dict[str, str]] = []
+# Points that failed before a fix, for the report: label, what was left, the commit that fixed it. Found by
+# the sweep run against commit 9eaa8db, before issue 34's fixes, with the code of that commit on PYTHONPATH:
+# ``PYTHONPATH=<checkout of 9eaa8db> .venv/bin/python bench/run.py --only sweep --sweep-points 12
+# --sweep-seed 34``: 18 of 24 killed runs failed (7 with our processes alive, 18 without the next step); each
+# label below was replayed (``--sweep-replay``) on the fixed code and passed.
+FIXED_BEFORE = "9eaa8db"
+FIXED: list[dict[str, str]] = [
+    {
+        "label": "yaml:34002",
+        "what": "the native plugin alive 5 s after the CLI alone was killed",
+        "fix": "c85c789",
+    },
+    {
+        "label": "jobs:34001",
+        "what": "the dynamic-provider host running our code alive 5 s after the CLI alone was killed",
+        "fix": "c85c789",
+    },
+    {
+        "label": "jobset:34001",
+        "what": "the dynamic-provider host alive 5 s after the CLI alone was killed, 2 calls into the run",
+        "fix": "c85c789",
+    },
+    {"label": "yaml:34000", "what": "8 jobs adopted without the next step in the message", "fix": "c32cf1b"},
+    {"label": "jobs:34000", "what": "jobs adopted without the next step in the message", "fix": "c32cf1b"},
+    {
+        "label": "jobset:34000",
+        "what": "a set's jobs adopted without the next step in the message",
+        "fix": "c32cf1b",
+    },
+]
 STACK = "sweep"
 
 _TEMPLATE_SOURCE = """
