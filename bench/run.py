@@ -5,7 +5,7 @@ Writes ``bench/results/REPORT.md``, one PNG per benchmark and ``raw.json`` (ever
 worth quoting. ``--only client,coldstart,engine,capacity,parallel`` (the default) runs a subset.
 
 ``--only sweep`` is issue 34's kill sweep (``bench/sweep.py``; 100 killed runs per front door, about
-an hour and a half on 2 cores): resumable (a second run with the same ``--sweep-seed`` goes on where the first
+25 minutes on 2 cores): resumable (a second run with the same ``--sweep-seed`` goes on where the first
 stopped), bounded by ``--sweep-minutes``; ``--sweep-replay kind:seed`` runs one failed point again.
 """
 
@@ -27,7 +27,7 @@ from bench import capacity, client_vs_sdk, coldstart, engine, parallel, report, 
 from bench._common import REPO_ROOT, Spread, machine_facts, temp_dir
 
 BENCHMARKS = ("client", "coldstart", "engine", "capacity", "parallel", "sweep")
-DEFAULT = BENCHMARKS[:-1]  # the kill sweep (an hour and more) runs when asked for: --only sweep
+DEFAULT = BENCHMARKS[:-1]  # the kill sweep (25 minutes) runs when asked for: --only sweep
 
 
 def _json_default(value: Any) -> Any:
