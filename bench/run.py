@@ -80,8 +80,8 @@ def _carry_over(
 def sweep_settings(args: argparse.Namespace) -> sweep.Settings:
     return sweep.Settings(
         seed=args.sweep_seed,
-        points_per_door=args.sweep_points or (2 if args.quick else 100),
-        jobs=args.sweep_jobs or (4 if args.quick else 30),
+        points_per_door=args.sweep_points or (2 if args.quick else sweep.Settings.points_per_door),
+        jobs=args.sweep_jobs or (4 if args.quick else sweep.Settings.jobs),
         workers=args.sweep_workers,
         minutes=args.sweep_minutes,
     )
@@ -119,9 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sweep-jobs", type=int, help="jobs in each stack of the sweep (default 30; 4 with --quick)"
     )
-    parser.add_argument("--sweep-workers", type=int, default=2, help="sweep points run side by side")
     parser.add_argument(
-        "--sweep-minutes", type=float, default=120.0, help="no sweep point starts after this (resume later)"
+        "--sweep-workers", type=int, default=sweep.Settings.workers, help="sweep points run side by side"
+    )
+    parser.add_argument(
+        "--sweep-minutes",
+        type=float,
+        default=sweep.Settings.minutes,
+        help="no sweep point starts after this (resume later)",
     )
     parser.add_argument(
         "--sweep-replay",

@@ -678,7 +678,7 @@ def run(
         state = (
             f"killed at {outcome.at_seconds:.2f} s, {outcome.calls_at_kill} calls"
             if outcome.killed
-            else ("ended before its kill point")
+            else "ended before its kill point"
         )
         log(f"sweep: {point.label} ({point.kill}, {point.trigger} {point.fraction}) {state}: {verdict}")
         if outcome.failed:

@@ -8,13 +8,11 @@ language host ./run bootstrap installs.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import textwrap
 from collections import Counter
@@ -315,15 +313,3 @@ def alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
-
-
-def kill_with_plugins(cli: subprocess.Popen[bytes]) -> None:
-    """SIGKILL a CLI started by ``Engine.spawn`` and every process below it, as a lost machine would: the CLI
-    starts its plugins (language host, providers) in process groups of their own, so its group alone is not
-    enough."""
-    plugins = descendants(cli.pid)
-    os.killpg(cli.pid, signal.SIGKILL)
-    for pid in plugins:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    cli.wait(timeout=30)

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML, a dependency of pulumi
 
-from bench.sweep import NEXT_STEP, PYTHON_JOBS_PROGRAM, yaml_jobs_program
+from bench.sweep import NEXT_STEP, PYTHON_JOBS_PROGRAM, kill_tree, yaml_jobs_program
 
-from .conftest import Engine, kill_with_plugins
+from .conftest import Engine
 
 CREATE = "CreateLiveRecordTemplate"
 JOBS = 2
@@ -41,7 +41,7 @@ def killed_right_after_create(engine: Engine, directory: Path, stack: str) -> No
     try:
         engine.ims.wait_for_calls(CREATE, creates_before + 1, timeout=120)
     finally:
-        kill_with_plugins(up)
+        kill_tree(up)  # the CLI and its plugins, as a lost machine would
         engine.ims.clear_faults()
 
 
